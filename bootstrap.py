@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Set up revstack on a fresh machine and run it, or run its checks.
+
+    python3 bootstrap.py up      # set up, simulate a company if none landed, build, serve UI + app
+    python3 bootstrap.py test    # set up, then lint (ruff, sqlfluff) and run the test suite
+
+Needs only Python 3.11+ and the package registries. It creates ``.venv/`` (whose ``bin/revstack``
+is the command), installs uv into it, and installs the locked dependency set (``uv.lock``).
+Extra arguments after ``up`` / ``test`` go to ``revstack up`` / ``pytest``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+UV_VERSION = "0.13.8"
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    print("+ " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv exists
+        sys.exit(f"revstack needs Python 3.11+, this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if not (BIN / "uv").exists():
+        run([str(BIN / "python"), "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}"])
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), VIRTUAL_ENV=str(VENV))
+    run([str(BIN / "uv"), "sync", "--frozen", "--python", str(BIN / "python")], env=env)
+
+
+def activated_env() -> dict[str, str]:
+    env = dict(os.environ, VIRTUAL_ENV=str(VENV))
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def test(extra: list[str]) -> int:
+    env = activated_env()
+    steps = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "sqlfluff"), "lint", "dbt_project", "--disable-progress-bar"],
+        [str(BIN / "pytest"), *extra],
+    ]
+    for step in steps:
+        print("+ " + " ".join(step), flush=True)
+        code = subprocess.call(step, cwd=ROOT, env=env)
+        if code != 0:
+            return code
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"up", "test", "setup"}:
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    setup()
+    if command == "setup":
+        return 0
+    if command == "test":
+        return test(extra)
+    revstack = shutil.which("revstack", path=str(BIN)) or str(BIN / "revstack")
+    return subprocess.call([revstack, "up", *extra], cwd=ROOT, env=activated_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,24 @@
+"""The revstack Dagster code location: ``dagster dev -m orchestration.definitions``.
+
+Wiring only: the logic lives in ``ingestion/`` (Python) and ``dbt_project/`` (SQL).
+Every step writes the single DuckDB warehouse file, which one process at a time may open, so the
+runs use the in-process executor (steps run one after another in one process).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.dbt import dbt_resource, revstack_dbt_models
+from orchestration.defs.ingestion import raw_assets
+from orchestration.defs.publish import serving_snapshot
+from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.schedules import build_job, nightly_build
+
+defs = dg.Definitions(
+    assets=[*raw_assets, revstack_dbt_models, serving_snapshot],
+    jobs=[build_job],
+    schedules=[nightly_build],
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    executor=dg.in_process_executor,
+)

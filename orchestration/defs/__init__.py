@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per area: ingestion (raw assets), dbt, publish, schedules."""

@@ -1,0 +1,36 @@
+"""Publish the serving snapshot after a successful build (DESIGN §7)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from revstack import config, serving
+
+from .dbt import revstack_dbt_models
+from .resources import WarehouseResource
+
+
+@dg.asset(
+    key=dg.AssetKey(["serving", "snapshot"]),
+    deps=list(revstack_dbt_models.keys),
+    group_name="serving",
+    kinds={"duckdb"},
+    description="The marts copied into a new DuckDB file and swapped atomically over "
+    "`warehouse/serving.duckdb`, which the app and analysts open read-only. Runs only when "
+    "every upstream dbt model and blocking check succeeded, so a failed build leaves the "
+    "previous snapshot untouched.",
+)
+def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    result = serving.publish(
+        warehouse=warehouse.resolved_path(),
+        serving=config.serving_path(),
+        build_id=context.run_id,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(result.path),
+            "published_at": result.published_at.isoformat(),
+            "tables": len(result.tables),
+            "rows": dg.MetadataValue.json(result.tables),
+        }
+    )

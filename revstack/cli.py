@@ -1,0 +1,317 @@
+"""The ``revstack`` command: simulate, build, up, sql.
+
+Every command takes its paths from ``REVSTACK_HOME`` (default ``./data``) and exits non-zero with
+a one-line reason when it cannot do its job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+from revstack import config
+
+DEFAULT_SEED = 42
+DEFAULT_CUSTOMERS = 1000
+DEFAULT_MONTHS = 24
+DEFAULT_START = date(2024, 11, 1)
+
+
+class CommandError(Exception):
+    """A failure the user can act on; printed as one line, exit code 1."""
+
+
+# --------------------------------------------------------------------------------------- env
+def prepare_environment() -> None:
+    """Export the settings that child processes (dbt, Dagster) read, all derived from the home."""
+    home = config.home()
+    os.environ["REVSTACK_HOME"] = str(home)
+    os.environ.setdefault("REVSTACK_WAREHOUSE", str(config.warehouse_path()))
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
+    config.warehouse_dir().mkdir(parents=True, exist_ok=True)
+    # dbt and dagster must be found on PATH even when the venv is not activated
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def landing_is_empty() -> bool:
+    landing = config.landing_dir()
+    return not landing.exists() or not any(p.is_file() for p in landing.rglob("*"))
+
+
+# ----------------------------------------------------------------------------------- simulate
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from revstack.simulator import simulate
+
+    started = time.perf_counter()
+    manifest = simulate(
+        config.home(),
+        seed=args.seed,
+        customers=args.customers,
+        months=args.months,
+        start=args.start,
+    )
+    elapsed = time.perf_counter() - started
+    counts = manifest.get("counts", {}) if isinstance(manifest, dict) else {}
+    print(
+        f"simulated {args.customers} customers × {args.months} months from {args.start} "
+        f"(seed {args.seed}) into {config.landing_dir()} in {elapsed:.1f} s"
+    )
+    for name, count in sorted(counts.items()):
+        print(f"  {name:<40} {count:>10,}")
+    print(f"ground truth: {config.truth_dir()}")
+    return 0
+
+
+# -------------------------------------------------------------------------------------- build
+def run_build(quiet: bool = False) -> int:
+    """Load, build, check and publish through the same Dagster job the scheduler runs."""
+    prepare_environment()
+    from orchestration.dbt_project import prepare
+
+    started = time.perf_counter()
+    prepare()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("build")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    elapsed = time.perf_counter() - started
+    summary = _summarise(result)
+    if not quiet:
+        for line in summary:
+            print(line)
+    if not result.success:
+        failed = [
+            e.step_key
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE" and e.step_key
+        ]
+        print(
+            f"build failed in {elapsed:.1f} s at step(s): {', '.join(failed) or 'unknown'}; "
+            f"the previous serving snapshot is unchanged. Dagster run {result.run_id}.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"build succeeded in {elapsed:.1f} s; snapshot published at {config.serving_path()}")
+    return 0
+
+
+def _summarise(result) -> list[str]:
+    lines: list[str] = []
+    checks_failed: list[str] = []
+    checks_total = 0
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            md = mat.metadata
+            key = "/".join(mat.asset_key.path)
+            if "rows_loaded" in md:
+                loaded = md["rows_loaded"].value
+                quarantined = md.get("rows_quarantined")
+                q = quarantined.value if quarantined is not None else 0
+                if loaded or q:
+                    lines.append(f"  loaded {key:<40} {loaded:>9,} rows, {q:,} quarantined")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            checks_total += 1
+            if not evaluation.passed:
+                checks_failed.append(
+                    f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
+                )
+    lines.append(
+        f"  checks: {checks_total - len(checks_failed)} passed, {len(checks_failed)} failed"
+    )
+    lines.extend(f"    failed: {name}" for name in checks_failed)
+    return lines
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return run_build()
+
+
+# ----------------------------------------------------------------------------------------- up
+def _wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    prepare_environment()
+    if landing_is_empty():
+        print("landing zone is empty: simulating the default company first")
+        cmd_simulate(
+            argparse.Namespace(
+                seed=DEFAULT_SEED,
+                customers=args.customers,
+                months=DEFAULT_MONTHS,
+                start=DEFAULT_START,
+            )
+        )
+    if run_build() != 0 and not config.serving_path().exists():
+        raise CommandError("the first build failed and there is no snapshot to serve")
+    root = config.PROJECT_ROOT
+    bin_dir = Path(sys.executable).parent
+    procs: list[subprocess.Popen] = []
+    dagster_cmd = [
+        str(bin_dir / "dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.dagster_port),
+    ]
+    app_cmd = [
+        str(bin_dir / "streamlit"),
+        "run",
+        str(root / "dashboards" / "app.py"),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.app_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        for cmd in (dagster_cmd, app_cmd):
+            procs.append(subprocess.Popen(cmd, cwd=root, start_new_session=True))
+        dagster_url = f"http://{args.host}:{args.dagster_port}"
+        app_url = f"http://{args.host}:{args.app_port}"
+        for name, url in (("Dagster UI", dagster_url), ("app", app_url)):
+            ok = _wait_http(url, timeout=120)
+            print(f"{name:<10} {url}  {'up' if ok else 'NOT answering yet'}")
+        print("revstack is running; Ctrl-C stops it.")
+        if args.exit_when_ready:
+            return 0
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        failed = [p.args[0] for p in procs if p.poll() not in (None, 0)]
+        if failed:
+            raise CommandError(f"a service exited: {', '.join(map(str, failed))}")
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------------------- sql
+def cmd_sql(args: argparse.Namespace) -> int:
+    from revstack.serving import connect_snapshot
+
+    try:
+        con = connect_snapshot()
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from exc
+    with con:
+        statements = [args.statement] if args.statement else None
+        if statements is None:
+            print("revstack sql — read-only on the serving snapshot; end a statement with ;")
+            statements = _read_statements()
+        for statement in statements:
+            try:
+                relation = con.sql(statement)
+            except Exception as exc:  # report the engine's message, keep the prompt alive
+                print(f"error: {exc}", file=sys.stderr)
+                if args.statement:
+                    return 1
+                continue
+            if relation is not None:
+                relation.show(max_rows=args.max_rows, max_width=200)
+    return 0
+
+
+def _read_statements():
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("revstack> " if not buffer else "      ...> ")
+        except EOFError:
+            return
+        buffer.append(line)
+        if line.rstrip().endswith(";"):
+            yield "\n".join(buffer)
+            buffer = []
+
+
+# --------------------------------------------------------------------------------------- main
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="revstack",
+        description="revstack: revenue data stack. Paths come from REVSTACK_HOME (default ./data).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="write a simulated company into the landing zone")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    p.add_argument("--months", type=int, default=DEFAULT_MONTHS)
+    p.add_argument("--start", type=_date, default=DEFAULT_START, help="first day, YYYY-MM-DD")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("build", help="load what landed, build and check the models, publish")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("up", help="simulate if empty, build, then run the Dagster UI and the app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--dagster-port", type=int, default=3000)
+    p.add_argument("--app-port", type=int, default=8501)
+    p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("sql", help="query the serving snapshot read-only")
+    p.add_argument("statement", nargs="?", help="a SQL statement; omit for a prompt")
+    p.add_argument("--max-rows", type=int, default=100)
+    p.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        print(f"revstack {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

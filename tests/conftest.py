@@ -1,0 +1,66 @@
+"""Shared fixtures: a simulated company built end to end once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REVSTACK = str(Path(sys.executable).parent / "revstack")
+
+# The end-to-end company: every currency, every scenario, small enough for CI.
+E2E_SEED = 7
+E2E_CUSTOMERS = 150
+E2E_MONTHS = 24
+E2E_START = "2024-11-01"
+
+
+def revstack(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the installed ``revstack`` command on a given home, as a user would."""
+    env = dict(os.environ, REVSTACK_HOME=str(home))
+    for name in ("REVSTACK_WAREHOUSE", "DAGSTER_HOME"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [REVSTACK, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"revstack {' '.join(args)} exited {proc.returncode}\n"
+            f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """Parse the dbt project once, before anything imports the Dagster definitions."""
+    from orchestration.dbt_project import prepare
+
+    os.environ.setdefault(
+        "REVSTACK_WAREHOUSE", str(ROOT / "data" / "warehouse" / "revstack.duckdb")
+    )
+    return prepare()
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``revstack simulate`` + ``revstack build`` on a temporary REVSTACK_HOME."""
+    home = tmp_path_factory.mktemp("e2e_home")
+    revstack(
+        home,
+        "simulate",
+        "--seed",
+        str(E2E_SEED),
+        "--customers",
+        str(E2E_CUSTOMERS),
+        "--months",
+        str(E2E_MONTHS),
+        "--start",
+        E2E_START,
+    )
+    revstack(home, "build")
+    return home

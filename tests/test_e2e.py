@@ -1,0 +1,78 @@
+"""End to end: simulate a company, build it through the Dagster job, hold it to the ground truth."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import E2E_MONTHS
+
+CENT = Decimal("0.01")
+
+
+def _truth_monthly(home: Path) -> dict[date, dict[str, str]]:
+    with open(home / "truth" / "monthly.csv", newline="") as handle:
+        return {date.fromisoformat(row["month"]): row for row in csv.DictReader(handle)}
+
+
+def _marts_monthly(home: Path) -> dict[date, dict[str, object]]:
+    with duckdb.connect(str(home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        cursor = con.execute("select * from marts.metrics_monthly order by month")
+        names = [d[0] for d in cursor.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+
+
+@pytest.mark.e2e
+def test_month_end_mrr_and_paying_customers_equal_ground_truth(built_home: Path):
+    truth = _truth_monthly(built_home)
+    marts = _marts_monthly(built_home)
+    assert len(truth) == E2E_MONTHS
+    differences = []
+    for month, expected in truth.items():
+        assert month in marts, f"metrics_monthly has no row for {month}"
+        got = marts[month]
+        assert isinstance(got["mrr"], Decimal), "MRR must be DECIMAL, never a float"
+        mrr_diff = abs(got["mrr"] - Decimal(expected["mrr_rc"]))
+        differences.append(mrr_diff)
+        assert mrr_diff < Decimal("0.005"), (month, got["mrr"], expected["mrr_rc"])
+        assert got["customers"] == int(expected["customers"]), month
+        assert got["arr"] == got["mrr"] * 12
+    assert max(differences) < CENT
+
+
+@pytest.mark.e2e
+def test_simulated_company_is_not_trivial(built_home: Path):
+    truth = _truth_monthly(built_home)
+    last = truth[max(truth)]
+    assert Decimal(last["mrr_rc"]) > 0
+    assert int(last["customers"]) > 20
+    with duckdb.connect(str(built_home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        currencies = {
+            c for (c,) in con.execute("select distinct currency from marts.fct_invoices").fetchall()
+        }
+    assert {"usd", "eur", "gbp", "jpy"} <= {c.lower() for c in currencies}
+
+
+@pytest.mark.e2e
+def test_bridge_identity_holds_every_month(built_home: Path):
+    marts = _marts_monthly(built_home)
+    months = sorted(marts)
+    previous_end = Decimal(0)
+    for month in months:
+        row = marts[month]
+        bridged = (
+            previous_end
+            + row["new_mrr"]
+            + row["expansion_mrr"]
+            + row["reactivation_mrr"]
+            - row["contraction_mrr"]
+            - row["churned_mrr"]
+            + row["fx_impact_mrr"]
+        )
+        assert bridged == row["mrr"], month
+        previous_end = row["mrr"]
