@@ -1,6 +1,8 @@
 """The dbt project as Dagster sees it.
 
-Kept apart from the asset definitions so that the CLI and the tests can prepare the manifest (``dbt parse``) before the definitions that read it are imported."""
+Kept apart from the asset definitions so that the CLI and the tests can prepare the manifest
+(``dbt parse``) before the definitions that read it are imported.
+"""
 
 from __future__ import annotations
 
