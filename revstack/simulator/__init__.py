@@ -1,0 +1,96 @@
+"""A deterministic simulated SaaS company written into the landing zone, with its ground truth.
+
+``simulate(home)`` writes ``home/landing/{gateway,crm,usage,accounting,fx}/...`` in each source's
+own export format (contracts §2, §4) and ``home/truth/`` (contracts §6), computed from the
+simulator's own state with the arithmetic of contracts §5.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from datetime import date
+from pathlib import Path
+
+from .common import DAY, add_months_date
+from .model import Company, Timeline
+
+__all__ = ["simulate"]
+
+
+def simulate(
+    home: Path,
+    *,
+    seed: int = 42,
+    customers: int = 1000,
+    months: int = 24,
+    start: date = date(2024, 11, 1),
+) -> dict:
+    """Simulate ``customers`` customers over [start, start + months) and return the manifest."""
+    if customers < 1 or months < 1:
+        raise ValueError("customers and months must be positive")
+    home = Path(home)
+    end = add_months_date(start, months)
+    co = Company(home, seed, start, end, months)
+    co.publish_catalog()
+
+    rng = random.Random(f"signups:{seed}")
+    span = co.end_ts - co.start_ts
+    signups = []
+    for _ in range(customers):
+        if rng.random() < 0.2:  # the base that signs up in the first month
+            signups.append(co.start_ts + rng.randrange(min(span, 30 * DAY)))
+        else:
+            signups.append(co.start_ts + rng.randrange(max(DAY, span - 21 * DAY)))
+    signups.sort()
+    for i, signup in enumerate(signups):
+        crng = random.Random(f"customer:{seed}:{i}")
+        customer = co.new_customer(i, signup, crng)
+        timeline = Timeline(co, customer, crng)
+        timeline.start()
+        timeline.run()
+        timeline.finish()
+    co.crm.add_prospects(max(1, customers // 10), co.start_ts, co.end_ts)
+    co.payouts()
+    co.exports.close()
+
+    event_files = co.events.finish()
+    usage_files = co.usage.finish()
+    shutil.rmtree(home / ".simulator-tmp", ignore_errors=True)
+    fx_dir = home / "landing" / "fx" / "rates"
+    fx_dir.mkdir(parents=True, exist_ok=True)
+    (fx_dir / f"eurofxref-hist_{end.isoformat()}.csv").write_text(co.fx.csv_text(), "utf-8")
+    crm_counts = co.crm.write(home, end, co.end_ts + 6 * 3600)
+    accounting_counts = co.books.write(home, end)
+    truth_counts = co.truth.write(home / "truth")
+
+    manifest = {
+        "seed": seed,
+        "customers": customers,
+        "months": months,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "legacy_api_until": _date_of(co.cutoff_ts).isoformat(),
+        "counts": {
+            "gateway": {**co.exports.counts, "events": co.events.count},
+            "crm": crm_counts,
+            "usage": {"events": co.usage.spool.count, "duplicate_deliveries": co.usage.duplicates},
+            "accounting": accounting_counts,
+            "fx": {"rates": len(co.fx.rows)},
+            "truth": truth_counts,
+        },
+        "files": {
+            "gateway_events": len(event_files),
+            "usage_events": len(usage_files),
+        },
+        "crm_links": co.crm.links,
+        "scenarios": dict(sorted(co.stats.scenarios.items())),
+    }
+    truth_dir = home / "truth"
+    (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return manifest
+
+
+def _date_of(t: int) -> date:
+    return date(1970, 1, 1).fromordinal(date(1970, 1, 1).toordinal() + t // DAY)

@@ -1,0 +1,264 @@
+"""Ground truth from the simulator's internal state, with the exact arithmetic of contracts §5.
+
+Rules as implemented (and stated in the report):
+
+- a subscription *version* is its state as of an event; on day ``d`` the version in force is
+  the latest whose time is before ``d + 1 day`` (UTC);
+- contributing statuses: ``active`` and ``past_due``;
+- item MRR = licensed items only, ``amount_minor`` (per-unit or tier-evaluated at the quantity)
+  normalised to a month and converted to major units, truncated toward zero at 6 decimals of
+  the major unit;
+- a discount is active on ``d`` when ``date(start) <= d`` and (``end`` is null or
+  ``d < date(end)``) — the day-level comparison, which equals evaluating it at the end of ``d``;
+- percent_off: ``contract × (1 − p/100)``; amount_off: ``contract − amount_off`` normalised by the
+  first item's interval; floored at 0; truncated at 6 decimals; subscriptions summed per customer;
+- ``rate`` = round(USD/CCY, 10) from the latest ECB row on or before the day;
+  ``mrr_rc = round(mrr × rate, 6)`` (half away from zero) per customer and day;
+- a movement's delta in rc = ``round((c − p) × rate(d), 6)``; monthly contraction and churn are
+  reported as positive magnitudes; ``fx_impact = end − start − Σ signed deltas``;
+- invoiced/collected: ``round(amount_major × rate(day), 6)`` per invoice/charge, then summed.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from .catalog import Price
+from .common import EXPONENT, day_of, minor_to_major, round6, trunc6
+from .fx import FxRates
+
+_NORMALISE = {"month": (1, 1), "year": (1, 12), "week": (52, 12), "day": (365, 12)}
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Version:
+    """What of a subscription version matters for MRR."""
+
+    t: int
+    status: str
+    items: tuple[tuple[Price, int], ...]  # licensed and metered items with quantity
+    percent_off: Decimal | None
+    amount_off: int | None
+    discount_start: int | None
+    discount_end: int | None
+
+
+def item_mrr(price: Price, quantity: int) -> Decimal:
+    if price.kind != "licensed":
+        return ZERO
+    rec = price.obj["recurring"]
+    num, den = _NORMALISE[rec["interval"]]
+    den *= rec["interval_count"]
+    exp = EXPONENT[price.currency]
+    micro = (price.amount(quantity) * num * 10**6) // (den * 10**exp)
+    return Decimal(micro).scaleb(-6)
+
+
+def contract_mrr(v: Version) -> Decimal:
+    return sum((item_mrr(p, q) for p, q in v.items), ZERO)
+
+
+def version_mrr(v: Version, d: date) -> Decimal:
+    if v.status not in ("active", "past_due"):
+        return ZERO
+    mrr = contract_mrr(v)
+    if (
+        v.discount_start is not None
+        and day_of(v.discount_start) <= d
+        and (v.discount_end is None or d < day_of(v.discount_end))
+    ):
+        if v.percent_off is not None:
+            mrr = mrr * (1 - v.percent_off / 100)
+        elif v.amount_off is not None:
+            first = v.items[0][0]
+            rec = first.obj["recurring"]
+            num, den = _NORMALISE[rec["interval"]]
+            den *= rec["interval_count"]
+            mrr = mrr - minor_to_major(v.amount_off, first.currency) * num / den
+        mrr = max(mrr, ZERO)
+    return trunc6(mrr)
+
+
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
+class Truth:
+    def __init__(self, fx: FxRates, start: date, end: date) -> None:
+        self.fx, self.start, self.end = fx, start, end
+        self.month_end_rc: dict[date, Decimal] = defaultdict(Decimal)
+        self.month_customers: dict[date, int] = defaultdict(int)
+        self.movements: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
+        self.invoiced: dict[date, Decimal] = defaultdict(Decimal)
+        self.collected: dict[date, Decimal] = defaultdict(Decimal)
+        self.movement_rows: list[tuple[str, date, str, Decimal, Decimal]] = []
+        self._chunks: list[pl.DataFrame] = []
+        self._rows: tuple[list, list, list, list, list] = ([], [], [], [], [])
+        d, self.month_ends = start, set()
+        while d < end:
+            nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+            self.month_ends.add(nxt - timedelta(days=1))
+            d = nxt
+
+    def add_invoiced(self, t: int, amount: int, currency: str) -> None:
+        d = day_of(t)
+        self.invoiced[d.replace(day=1)] += round6(
+            minor_to_major(amount, currency) * self.fx.rate(currency, d)
+        )
+
+    def add_collected(self, t: int, amount: int, currency: str) -> None:
+        d = day_of(t)
+        self.collected[d.replace(day=1)] += round6(
+            minor_to_major(amount, currency) * self.fx.rate(currency, d)
+        )
+
+    def customer_segments(self, versions: dict[str, list[Version]]) -> list[tuple[date, Decimal]]:
+        """(day from which, customer MRR in currency) at every day the MRR may change."""
+        points: set[date] = set()
+        for vs in versions.values():
+            for v in vs:
+                points.add(day_of(v.t))
+                if v.discount_start is not None:
+                    points.add(day_of(v.discount_start))
+                    if v.discount_end is not None:
+                        points.add(day_of(v.discount_end))
+        out: list[tuple[date, Decimal]] = []
+        for d in sorted(points):
+            if d >= self.end:
+                break
+            total = ZERO
+            for vs in versions.values():
+                current = None
+                for v in vs:  # versions are in time order
+                    if day_of(v.t) <= d:
+                        current = v
+                    else:
+                        break
+                if current is not None:
+                    total += version_mrr(current, d)
+            if not out or out[-1][1] != total:
+                out.append((max(d, self.start), total))
+        return out
+
+    def add_customer(self, customer_id: str, currency: str, versions: dict[str, list[Version]]):
+        segs = self.customer_segments(versions)
+        rate = self.fx.rate
+        ids, dates, ccys, mrrs, rcs = self._rows
+        had, prev = False, ZERO
+        for i, (d0, mrr) in enumerate(segs):
+            d1 = segs[i + 1][0] if i + 1 < len(segs) else self.end
+            # movement on d0
+            if mrr != prev:
+                if prev == 0:
+                    kind = "reactivation" if had else "new"
+                elif mrr == 0:
+                    kind = "churn"
+                elif mrr > prev:
+                    kind = "expansion"
+                else:
+                    kind = "contraction"
+                delta_rc = round6((mrr - prev) * rate(currency, d0))
+                self.movements[(d0.replace(day=1), kind)] += delta_rc
+                self.movement_rows.append((customer_id, d0, kind, mrr - prev, delta_rc))
+            if mrr > 0:
+                had = True
+                s_mrr = f"{mrr:f}"
+                d = d0
+                while d < d1:
+                    rc = round6(mrr * rate(currency, d))
+                    ids.append(customer_id)
+                    dates.append(d)
+                    ccys.append(currency)
+                    mrrs.append(s_mrr)
+                    rcs.append(f"{rc:f}")
+                    if d in self.month_ends:
+                        m = d.replace(day=1)
+                        self.month_end_rc[m] += rc
+                        self.month_customers[m] += 1
+                    d += timedelta(days=1)
+            prev = mrr
+        if len(ids) > 200_000:
+            self._flush()
+
+    def _flush(self) -> None:
+        ids, dates, ccys, mrrs, rcs = self._rows
+        if ids:
+            self._chunks.append(
+                pl.DataFrame(
+                    {
+                        "customer_id": ids,
+                        "date": pl.Series(dates, dtype=pl.Date),
+                        "currency": ccys,
+                        "mrr": pl.Series(mrrs, dtype=pl.String).cast(pl.Decimal(38, 6)),
+                        "mrr_rc": pl.Series(rcs, dtype=pl.String).cast(pl.Decimal(38, 6)),
+                    }
+                )
+            )
+        self._rows = ([], [], [], [], [])
+
+    def monthly(self) -> list[dict[str, object]]:
+        rows, start_rc = [], ZERO
+        m = self.start.replace(day=1)
+        while m < self.end:
+            mv = {k: self.movements.get((m, k), ZERO) for k in MOVEMENTS}
+            end_rc = self.month_end_rc.get(m, ZERO)
+            signed = sum(mv.values(), ZERO)
+            rows.append(
+                {
+                    "month": m.isoformat(),
+                    "mrr_rc": end_rc,
+                    "customers": self.month_customers.get(m, 0),
+                    "new_mrr": mv["new"],
+                    "expansion_mrr": mv["expansion"],
+                    "contraction_mrr": -mv["contraction"],
+                    "churned_mrr": -mv["churn"],
+                    "reactivation_mrr": mv["reactivation"],
+                    "fx_impact_mrr": end_rc - start_rc - signed,
+                    "invoiced_rc": self.invoiced.get(m, ZERO),
+                    "collected_rc": self.collected.get(m, ZERO),
+                }
+            )
+            start_rc = end_rc
+            m = (m + timedelta(days=32)).replace(day=1)
+        return rows
+
+    def write(self, truth_dir: Path) -> dict[str, int]:
+        truth_dir.mkdir(parents=True, exist_ok=True)
+        self._flush()
+        schema = {
+            "customer_id": pl.String,
+            "date": pl.Date,
+            "currency": pl.String,
+            "mrr": pl.Decimal(38, 6),
+            "mrr_rc": pl.Decimal(38, 6),
+        }
+        df = pl.concat(self._chunks) if self._chunks else pl.DataFrame(schema=schema)
+        df = df.sort(["customer_id", "date"])
+        df.write_parquet(truth_dir / "customer_mrr_daily.parquet", statistics=False)
+        rows = self.monthly()
+        with open(truth_dir / "monthly.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(list(rows[0].keys()))
+            for r in rows:
+                w.writerow([f"{v:.6f}" if isinstance(v, Decimal) else v for v in r.values()])
+        with open(truth_dir / "mrr_movements.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(
+                ["customer_id", "movement_date", "movement_type", "mrr_delta", "mrr_delta_rc"]
+            )
+            for cid, d, kind, delta, delta_rc in sorted(
+                self.movement_rows, key=lambda r: (r[1], r[0])
+            ):
+                w.writerow([cid, d.isoformat(), kind, f"{delta:.6f}", f"{delta_rc:.6f}"])
+        return {
+            "customer_mrr_daily": df.height,
+            "monthly": len(rows),
+            "mrr_movements": len(self.movement_rows),
+        }
