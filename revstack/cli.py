@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,17 @@ def landing_is_empty() -> bool:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from revstack.simulator import simulate
 
+    if not landing_is_empty():
+        if not getattr(args, "replace", False):
+            raise CommandError(
+                f"the landing zone {config.landing_dir()} already holds files; a second company "
+                "would mix with the first. Use --replace to start over (clears landing, truth, "
+                "quarantine and the warehouse)."
+            )
+        for path in (config.landing_dir(), config.truth_dir(), config.quarantine_dir()):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in (config.warehouse_path(), config.serving_path()):
+            path.unlink(missing_ok=True)
     started = time.perf_counter()
     manifest = simulate(
         config.home(),
@@ -67,8 +79,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"simulated {args.customers} customers × {args.months} months from {args.start} "
         f"(seed {args.seed}) into {config.landing_dir()} in {elapsed:.1f} s"
     )
-    for name, count in sorted(counts.items()):
-        print(f"  {name:<40} {count:>10,}")
+    for source, entities in counts.items():
+        if isinstance(entities, dict):
+            line = ", ".join(f"{entity} {n:,}" for entity, n in entities.items())
+            print(f"  {source:<11} {line}")
     print(f"ground truth: {config.truth_dir()}")
     return 0
 
@@ -284,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
     p.add_argument("--months", type=int, default=DEFAULT_MONTHS)
     p.add_argument("--start", type=_date, default=DEFAULT_START, help="first day, YYYY-MM-DD")
+    p.add_argument(
+        "--replace", action="store_true", help="clear an existing company and its warehouse first"
+    )
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("build", help="load what landed, build and check the models, publish")
