@@ -1,0 +1,28 @@
+with
+
+versions as (
+    {{ gateway_object_versions('application_fees', 'application_fee') }}
+),
+
+latest as (
+    select * from versions
+    {{ latest_version() }}
+),
+
+renamed as (
+    select
+        object_id as application_fee_id,
+        {{ json_ref_id('obj', '$.account') }} as account_id,
+        {{ json_ref_id('obj', '$.charge') }} as charge_id,
+        upper({{ json_str('obj', '$.currency') }}) as currency,
+        {{ json_int('obj', '$.amount') }} as amount_minor,
+        {{ json_int('obj', '$.amount_refunded') }} as amount_refunded_minor,
+        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
+        {{ to_major(json_int('obj', '$.amount_refunded'), json_str('obj', '$.currency')) }} as amount_refunded,
+        {{ json_ref_id('obj', '$.balance_transaction') }} as balance_transaction_id,
+        {{ json_ts('obj', '$.created') }} as created_at,
+        _version_at as version_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,28 @@
+with
+
+versions as (
+    {{ gateway_object_versions('credit_notes', 'credit_note') }}
+),
+
+latest as (
+    select * from versions
+    {{ latest_version() }}
+),
+
+renamed as (
+    select
+        object_id as credit_note_id,
+        {{ json_ref_id('obj', '$.invoice') }} as invoice_id,
+        {{ json_ref_id('obj', '$.customer') }} as customer_id,
+        upper({{ json_str('obj', '$.currency') }}) as currency,
+        {{ json_int('obj', '$.amount') }} as amount_minor,
+        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
+        {{ json_str('obj', '$.reason') }} as reason,
+        {{ json_str('obj', '$.status') }} as status,
+        {{ json_str('obj', '$.type') }} as credit_note_type,
+        {{ json_ts('obj', '$.created') }} as created_at,
+        _version_at as version_at
+    from latest
+)
+
+select * from renamed

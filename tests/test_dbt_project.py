@@ -1,0 +1,124 @@
+"""The dbt project end to end on the hand-written scratch company of tests/dbt_dev_seed.py.
+
+`dbt build` runs every model, data test and unit test; the assertions below then hold the
+marts to values worked out by hand from the scenario (both Stripe API shapes, an export-only
+JPY subscription, trials, a 50 % coupon, past_due/unpaid, churn and reactivation).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.dbt_dev_seed import build_dev_warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # a subprocess, so that no dbt-duckdb connection stays open in this process
+    tmp = tmp_path_factory.mktemp("dbt")
+    path = build_dev_warehouse(tmp / "warehouse" / "revstack.duckdb")
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [
+            str(dbt),
+            "build",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+        ],
+        env={**os.environ, "REVSTACK_WAREHOUSE": str(path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    return path
+
+
+@pytest.fixture()
+def con(built_warehouse: Path):
+    connection = duckdb.connect(str(built_warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_movements_of_the_per_seat_customer(con) -> None:
+    rows = con.execute(
+        "select movement_date::varchar, movement_type, mrr_delta_rc from marts.fct_mrr_movements "
+        "where customer_id = 'cus_A' order by movement_date"
+    ).fetchall()
+    assert rows == [
+        ("2024-01-24", "new", Decimal("100")),  # trial ends: 2 seats × 50
+        ("2024-03-05", "expansion", Decimal("50")),  # third seat
+        ("2024-04-01", "contraction", Decimal("-75")),  # 50 % forever coupon (ids only)
+        ("2024-05-15", "churn", Decimal("-75")),  # past_due kept MRR; canceled ends it
+        ("2024-06-10", "reactivation", Decimal("50")),  # new subscription; setup fee not MRR
+    ]
+
+
+def test_mrr_rules(con) -> None:
+    current = dict(
+        con.execute("select customer_id, mrr from marts.fct_mrr where is_current").fetchall()
+    )
+    assert current["cus_B"] == Decimal("100")  # 1,200 EUR/yr; metered item = 0
+    assert current["cus_C"] == Decimal("7833.333333")  # 10,000 JPY/yr + graduated tiers
+    assert current["cus_D"] == Decimal("0")  # unpaid
+    assert current["cus_E"] == Decimal("130")  # 3 × 10/week × 52 / 12; trial = 0
+    before_coupon_end = con.execute(
+        "select mrr from marts.fct_mrr where customer_id = 'cus_B' and valid_from = '2024-02-01'"
+    ).fetchone()[0]
+    assert before_coupon_end == Decimal("99.166667")  # 10 EUR off a yearly price, per month
+
+
+def test_identity_resolution(con) -> None:
+    methods = dict(
+        con.execute("select customer_id, match_method from marts.dim_customers").fetchall()
+    )
+    assert methods["cus_A"] == "crm:custom_field+accounting:account_number"
+    assert methods["cus_B"] == "crm:name+accounting:name"
+    assert methods["cus_D"] == "crm:name+accounting:none"  # its account's custom field is wrong
+
+
+def test_monthly_bridge_and_balances(con) -> None:
+    rows = con.execute(
+        "select month::varchar, mrr, customers, start_mrr + new_mrr + expansion_mrr"
+        " + reactivation_mrr - contraction_mrr - churned_mrr + fx_impact_mrr"
+        " from marts.metrics_monthly order by month"
+    ).fetchall()
+    assert [r[0] for r in rows] == [f"2024-0{m}-01" for m in range(1, 7)]
+    assert all(r[1] == r[3] for r in rows)
+    assert [r[2] for r in rows] == [2, 3, 4, 3, 2, 4]
+    june_usd = con.execute(
+        "select sum(mrr) from marts.fct_mrr where currency = 'USD' "
+        "and valid_from <= '2024-06-30' and (valid_to is null or valid_to > '2024-06-30')"
+    ).fetchone()[0]
+    assert june_usd == Decimal("180")  # A 50 + E 130 (D unpaid)
+
+
+def test_usage_counts_once_and_lines_are_typed(con) -> None:
+    assert con.execute("select count(*) from staging.stg_usage__events").fetchone()[0] == 2
+    types = dict(
+        con.execute("select invoice_line_id, line_type from marts.fct_invoice_lines").fetchall()
+    )
+    assert types == {
+        "il_A1_mar": "subscription",
+        "il_A1_pro": "proration",
+        "il_A2_setup": "one_time",
+        "il_B1_year": "subscription",
+        "il_B1_usage": "usage",
+        "il_D_q": "subscription",
+    }
