@@ -45,6 +45,30 @@ def test_month_end_mrr_and_paying_customers_equal_ground_truth(built_home: Path)
     assert max(differences) < CENT
 
 
+# metrics_monthly column -> truth monthly.csv column
+EXACT_COLUMNS = {
+    "new_mrr": "new_mrr",
+    "expansion_mrr": "expansion_mrr",
+    "contraction_mrr": "contraction_mrr",
+    "churned_mrr": "churned_mrr",
+    "reactivation_mrr": "reactivation_mrr",
+    "fx_impact_mrr": "fx_impact_mrr",
+    "invoiced": "invoiced_rc",
+    "cash_collected": "collected_rc",
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("column", sorted(EXACT_COLUMNS))
+def test_movements_invoiced_and_collected_equal_ground_truth(built_home: Path, column: str):
+    truth = _truth_monthly(built_home)
+    marts = _marts_monthly(built_home)
+    for month, expected in truth.items():
+        got = marts[month][column]
+        want = Decimal(expected[EXACT_COLUMNS[column]])
+        assert abs(got - want) < Decimal("0.005"), (month, column, got, want)
+
+
 @pytest.mark.e2e
 def test_simulated_company_is_not_trivial(built_home: Path):
     truth = _truth_monthly(built_home)

@@ -5,8 +5,6 @@ assets' keys, so lineage from the raw tables needs no translator code. The trans
 the models by their dbt layer (staging, intermediate, marts).
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Any

@@ -6,8 +6,6 @@ check: when a source's contract is broken (a required column missing or retyped)
 and nothing downstream of it is built or published in that run.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from ingestion import ENTITIES, ensure_raw_tables, load_entity

@@ -1,7 +1,5 @@
 """Publish the serving snapshot after a successful build (DESIGN §7)."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from revstack import config, serving

@@ -35,13 +35,22 @@ discounts as (
     select * from {{ ref('int_subscription_discounts') }}
 ),
 
+bounds as (
+    select last_date from {{ ref('int_data_bounds') }}
+),
+
+-- A discount that starts or ends after the last day any source has reported is a scheduled
+-- change that has not happened yet as far as the data knows: it does not split the interval
+-- (otherwise a discount expiring next month would show as an expansion dated in the future).
 discount_edges as (
     select
         discounts.subscription_version_id,
         edge.edge_date,
         discounts.discount_id as source_id
-    from discounts,
+    from discounts
+    cross join bounds,
         unnest([discounts.start_date, discounts.end_date]) as edge (edge_date)
+    where edge.edge_date <= bounds.last_date
 ),
 
 breakpoints as (

@@ -1,6 +1,7 @@
 -- Every version of every subscription, with the interval it was in force.
 --   * Subscriptions seen in events: every event payload and export row is a version
---     (`valid_from_at` = the version time, `valid_to_at` = the next version's).
+--     (`valid_from_at` = the version time, `valid_to_at` = the next version's); an export row
+--     counts from its load time or the day after the data's last day, whichever is earlier.
 --   * Export-only subscriptions (no event): the timeline is rebuilt from the latest export's
 --     own dates — trialing from start to `trial_end`, then the exported status (a canceled one
 --     is active until `ended_at`, then canceled).
@@ -11,6 +12,10 @@ with
 
 versions as (
     select * from {{ ref('stg_gateway__subscription_versions') }}
+),
+
+bounds as (
+    select last_date from {{ ref('int_data_bounds') }}
 ),
 
 subscriptions_with_events as (
@@ -26,7 +31,16 @@ observed as (
         versions.customer_id,
         versions.status,
         versions.currency,
-        versions.version_at,
+        -- An export row has no time of its own: its version time is the load time. When the
+        -- data is older than the load (a backfill, a replay), that would date the export's
+        -- state after the last day any source reported and re-evaluate discounts on a day the
+        -- data knows nothing of. The export's state is taken as of the day after the data's
+        -- last day instead, whichever comes first.
+        case
+            when versions.version_origin = 'export'
+                then least(versions.version_at, cast(bounds.last_date + interval 1 day as timestamp))
+            else versions.version_at
+        end as version_at,
         versions.version_origin,
         coalesce(versions.event_id, versions.subscription_id) as source_id,
         versions.items_json,
@@ -37,6 +51,7 @@ observed as (
     from versions
     inner join subscriptions_with_events as swe
         on versions.subscription_id = swe.subscription_id
+    left join bounds on true
 ),
 
 export_only as (
