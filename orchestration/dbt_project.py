@@ -6,10 +6,11 @@ Kept apart from the asset definitions so that the CLI and the tests can prepare 
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
 
 from revstack import config
 
@@ -17,12 +18,27 @@ revstack_dbt = DbtProject(project_dir=config.DBT_PROJECT_DIR)
 
 
 def dbt_executable() -> str:
-    """The venv's dbt, so that dbt runs even when the venv is not activated."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """The environment's own dbt, so that dbt runs even when the venv is not activated."""
+    for bin_dir in (Path(sys.prefix) / "bin", Path(sys.executable).parent):
+        candidate = bin_dir / "dbt"
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 def prepare() -> Path:
-    """Parse the dbt project into ``target/manifest.json`` (about 6 s) and return its path."""
-    revstack_dbt.preparer.prepare(revstack_dbt)
+    """Parse the dbt project into ``target/manifest.json`` (about 6 s) and return its path.
+
+    dagster-dbt's own preparer calls ``dbt`` from PATH; this one calls the environment's dbt,
+    so ``dagster dev`` works without an activated venv.
+    """
+    DbtCliResource(project_dir=revstack_dbt, dbt_executable=dbt_executable()).cli(
+        ["parse", "--quiet"], target_path=revstack_dbt.target_path
+    ).wait()
     return revstack_dbt.manifest_path
+
+
+def prepare_if_dev() -> None:
+    """Re-parse on every load under ``dagster dev`` (picks up model edits), as dagster-dbt does."""
+    if revstack_dbt.preparer.using_dagster_dev():
+        prepare()

@@ -37,6 +37,10 @@ def prepare_environment() -> None:
     os.environ.setdefault("REVSTACK_WAREHOUSE", str(config.warehouse_path()))
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = dagster_home / "dagster.yaml"
+    if not instance_yaml.exists():
+        # storage under the home (Dagster's default); no telemetry: the stack runs offline
+        instance_yaml.write_text("telemetry:\n  enabled: false\n")
     os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
     config.warehouse_dir().mkdir(parents=True, exist_ok=True)
     # dbt and dagster must be found on PATH even when the venv is not activated

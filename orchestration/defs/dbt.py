@@ -12,11 +12,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import dbt_executable, revstack_dbt
+from orchestration.dbt_project import dbt_executable, prepare_if_dev, revstack_dbt
 
 from .resources import WarehouseResource
 
-revstack_dbt.prepare_if_dev()
+prepare_if_dev()
 
 
 class RevstackTranslator(DagsterDbtTranslator):
