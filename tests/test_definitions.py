@@ -39,15 +39,15 @@ def test_one_asset_per_raw_table(defs: dg.Definitions):
         "fct_mrr_movements",
         "metrics_monthly",
     ):
-        assert mart in keys
+        assert f"marts/{mart}" in keys  # dbt models are keyed by [schema, model]
 
 
 def test_lineage_from_raw_assets_to_marts_to_publish(defs: dg.Definitions):
     graph = defs.resolve_asset_graph()
-    staging = dg.AssetKey(["stg_gateway__invoices"])
+    staging = dg.AssetKey(["staging", "stg_gateway__invoices"])
     assert dg.AssetKey(["raw_gateway", "invoices"]) in graph.get(staging).parent_keys
     publish = graph.get(dg.AssetKey(["serving", "snapshot"]))
-    assert dg.AssetKey(["metrics_monthly"]) in publish.parent_keys
+    assert dg.AssetKey(["marts", "metrics_monthly"]) in publish.parent_keys
     # every raw table is an asset of this code location, not an external placeholder
     assert graph.get(dg.AssetKey(["raw_gateway", "invoices"])).is_materializable
 
@@ -55,7 +55,7 @@ def test_lineage_from_raw_assets_to_marts_to_publish(defs: dg.Definitions):
 def test_dbt_tests_are_asset_checks(defs: dg.Definitions):
     graph = defs.resolve_asset_graph()
     check_keys = graph.asset_check_keys
-    on_customers = {c.name for c in check_keys if c.asset_key == dg.AssetKey(["dim_customers"])}
+    on_customers = {c.name for c in check_keys if c.asset_key == dg.AssetKey(["marts", "dim_customers"])}
     assert any("unique" in name and "customer_id" in name for name in on_customers)
     contract = [c for c in check_keys if c.name == "contract"]
     assert len(contract) == sum(len(v) for v in __import__("ingestion").ENTITIES.values())
