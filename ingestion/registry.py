@@ -424,6 +424,7 @@ CSV_CONTRACTS: dict[tuple[str, str], CsvContract] = {
             "type website _fivetran_active",
             *_SF_EXTRA,
             "stripe_customer_id_c",
+            "segment_c",
         ),
         timestamps=("_fivetran_synced", "created_date", "last_modified_date", "system_modstamp"),
         numbers=("annual_revenue", "number_of_employees"),

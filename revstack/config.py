@@ -1,4 +1,7 @@
-"""Where things live. Every path derives from ``REVSTACK_HOME``, read at call time (never at import)."""
+"""Where things live.
+
+Every path derives from ``REVSTACK_HOME``, read at call time (never at import).
+"""
 
 from __future__ import annotations
 

@@ -55,7 +55,10 @@ def test_lineage_from_raw_assets_to_marts_to_publish(defs: dg.Definitions):
 def test_dbt_tests_are_asset_checks(defs: dg.Definitions):
     graph = defs.resolve_asset_graph()
     check_keys = graph.asset_check_keys
-    on_customers = {c.name for c in check_keys if c.asset_key == dg.AssetKey(["marts", "dim_customers"])}
+    customers = dg.AssetKey(["marts", "dim_customers"])
+    on_customers = {c.name for c in check_keys if c.asset_key == customers}
     assert any("unique" in name and "customer_id" in name for name in on_customers)
     contract = [c for c in check_keys if c.name == "contract"]
-    assert len(contract) == sum(len(v) for v in __import__("ingestion").ENTITIES.values())
+    from ingestion import ENTITIES
+
+    assert len(contract) == sum(len(entities) for entities in ENTITIES.values())

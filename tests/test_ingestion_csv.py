@@ -143,6 +143,15 @@ def test_new_column_is_added_and_reported_once(con, tmp_path):
     assert scalar(con, "SELECT count(*) FROM raw_meta.schema_drift") == 1
 
 
+def test_simulated_crm_account_columns_are_known(con, tmp_path):
+    path = tmp_path / "landing" / "crm" / "account" / "a.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("id,name,is_deleted,stripe_customer_id_c,segment_c\na1,Acme,false,cus_1,smb\n")
+    result = load_entity(con, "crm", "account", tmp_path)
+    assert (result.rows_loaded, result.drift) == (1, ())
+    assert scalar(con, "SELECT segment_c FROM raw_crm.account") == "smb"
+
+
 def test_bad_rows_are_quarantined_and_good_rows_load(con, tmp_path):
     path = tmp_path / "landing" / "accounting" / "journal" / "a.csv"
     path.parent.mkdir(parents=True)

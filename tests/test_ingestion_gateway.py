@@ -129,6 +129,75 @@ def _invoice(i: int, **changes) -> dict:
     return obj
 
 
+def _event(i: int, obj: dict, **changes) -> dict:
+    return dict(STRIPE["event"], id=f"evt_test{i:04d}", data={"object": obj}, **changes)
+
+
+def test_event_data_object_keeps_the_contract_of_its_own_type(con, tmp_path):
+    events = [
+        _event(1, STRIPE["invoice"], type="invoice.created"),
+        _event(2, dict(STRIPE["invoice"], currency="zzz"), type="invoice.created"),
+        _event(3, STRIPE["charge"], type="charge.succeeded"),
+        _event(4, dict(STRIPE["charge"], id="in_1", amount=1.5), type="charge.succeeded"),
+        _event(5, STRIPE["plan"]),  # no contract for plans: only the envelope is checked
+        _event(6, dict(STRIPE["customer"], created="yesterday"), type=5),
+        _event(7, {"id": "cus_1"}),
+        _event(8, STRIPE["deleted_customer"]),  # a deleted stub needs no created
+    ]
+    write_jsonl(tmp_path / "landing" / "gateway" / "events" / "a.jsonl", events)
+    result = load_entity(con, "gateway", "events", tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 4)
+    reasons = con.execute("SELECT line, reason FROM raw_meta.quarantine ORDER BY line").fetchall()
+    assert reasons == [
+        (2, 'invalid_currency: "zzz" at data.object.currency is not an ISO 4217 code'),
+        (
+            4,
+            'invalid_id: data.object.id "in_1" does not start with ch_/py_; '
+            "not_integer: data.object.amount is DOUBLE",
+        ),
+        (6, "not_integer: data.object.created is VARCHAR; invalid_type: type is not a string"),
+        (7, "missing_field: data.object.object is required"),
+    ]
+    loaded = con.execute(
+        "SELECT _line, object_type, object_id FROM raw_gateway.events ORDER BY _line"
+    ).fetchall()
+    assert loaded == [
+        (1, "invoice", STRIPE["invoice"]["id"]),
+        (3, "charge", STRIPE["charge"]["id"]),
+        (5, "plan", STRIPE["plan"]["id"]),
+        (8, "customer", STRIPE["deleted_customer"]["id"]),
+    ]
+
+
+def test_files_checked_together_load_as_if_one_by_one(con, tmp_path):
+    """New files are checked in one batch; each still gets its own rows and reasons, a copy
+    delivered beside its original is skipped, and a blocked file stops the files after it."""
+    folder = tmp_path / "landing" / "gateway" / "invoices"
+    write_jsonl(folder / "1.jsonl", [_invoice(0), _invoice(1, currency="zzz")])
+    write_jsonl(folder / "2.jsonl", [_invoice(2)])
+    shutil.copy(folder / "1.jsonl", folder / "3_copy.jsonl")
+    renamed = [{k: v for k, v in _invoice(i).items() if k != "total"} for i in (4, 5)]
+    write_jsonl(folder / "4.jsonl", renamed)
+    write_jsonl(folder / "5.jsonl", [_invoice(6)])
+    result = load_entity(con, "gateway", "invoices", tmp_path)
+    assert (result.files_seen, result.files_loaded, result.files_skipped) == (4, 2, 1)
+    assert result.blocked_file == "landing/gateway/invoices/4.jsonl"
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    rows = con.execute("SELECT _file, _line, id FROM raw_gateway.invoices ORDER BY id").fetchall()
+    assert rows == [
+        ("landing/gateway/invoices/1.jsonl", 1, "in_test0000"),
+        ("landing/gateway/invoices/2.jsonl", 1, "in_test0002"),
+    ]
+    bad = con.execute("SELECT file, line, reason FROM raw_meta.quarantine").fetchall()
+    assert bad == [
+        (
+            "landing/gateway/invoices/1.jsonl",
+            2,
+            'invalid_currency: "zzz" at currency is not an ISO 4217 code',
+        )
+    ]
+
+
 def test_rerun_and_redelivery_change_nothing(con, tmp_path):
     folder = tmp_path / "landing" / "gateway" / "invoices"
     write_jsonl(folder / "2024-01-01_invoices.jsonl", [_invoice(i) for i in range(5)])
@@ -282,3 +351,16 @@ def test_many_row_file_loads_every_good_row_once(con, tmp_path):
         r[0] for r in con.execute("SELECT line FROM raw_meta.quarantine ORDER BY line").fetchall()
     ]
     assert lines == [1_000, 2_000, 3_000, 4_000, 5_000]
+
+
+def test_absurd_created_is_quarantined_not_a_crash(con, tmp_path):
+    """An integer `created` beyond any representable time fails its contract, on every type."""
+    path = tmp_path / "landing" / "gateway" / "invoiceitems" / "items.jsonl"
+    path.parent.mkdir(parents=True)
+    good = dict(STRIPE["invoiceitem"], id="ii_good", created=1_700_000_000)
+    bad = dict(STRIPE["invoiceitem"], id="ii_bad", created=99_999_999_999_999)
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    result = load_entity(con, "gateway", "invoiceitems", tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    reason, line = con.execute("SELECT reason, line FROM raw_meta.quarantine").fetchone()
+    assert line == 2 and reason.startswith("invalid_timestamp: created out of range")

@@ -3,13 +3,17 @@
 with
 
 movements as (
-    select customer_id, sum(mrr_delta) as total_delta
+    select
+        customer_id,
+        sum(mrr_delta) as total_delta
     from {{ ref('fct_mrr_movements') }}
     group by customer_id
 ),
 
 current_mrr as (
-    select customer_id, mrr
+    select
+        customer_id,
+        mrr
     from {{ ref('fct_mrr') }}
     where is_current
 )

@@ -1,5 +1,5 @@
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-{#- Fails on every combination of the columns that appears more than once. -#}
+    {#- Fails on every combination of the columns that appears more than once. -#}
 select
     {{ combination_of_columns | join(', ') }},
     count(*) as n_rows
