@@ -51,7 +51,7 @@ def test(extra: list[str]) -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
-        [str(BIN / "sqlfluff"), "lint", "dbt_project", "--disable-progress-bar"],
+        [str(BIN / "sqlfluff"), "lint", "dbt_project", "--disable-progress-bar", "--processes", "2"],
         [str(BIN / "pytest"), *extra],
     ]
     for step in steps:
