@@ -51,7 +51,14 @@ def test(extra: list[str]) -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
-        [str(BIN / "sqlfluff"), "lint", "dbt_project", "--disable-progress-bar", "--processes", "2"],
+        [
+            str(BIN / "sqlfluff"),
+            "lint",
+            "dbt_project",
+            "--disable-progress-bar",
+            "--processes",
+            "2",
+        ],
         [str(BIN / "pytest"), *extra],
     ]
     for step in steps:
