@@ -38,7 +38,28 @@ def prepare() -> Path:
     return revstack_dbt.manifest_path
 
 
+def manifest_is_fresh() -> bool:
+    """True when ``target/manifest.json`` is newer than every file of the dbt project."""
+    manifest = revstack_dbt.manifest_path
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    skip = {revstack_dbt.target_path.name, "logs", "dbt_packages"}
+    for path in revstack_dbt.project_dir.rglob("*"):
+        relative = path.relative_to(revstack_dbt.project_dir)
+        if relative.parts[0] in skip or not path.is_file():
+            continue
+        if path.stat().st_mtime > built:
+            return False
+    return True
+
+
+def prepare_if_stale() -> Path:
+    """Parse only when a model, macro or config changed since the last parse."""
+    return revstack_dbt.manifest_path if manifest_is_fresh() else prepare()
+
+
 def prepare_if_dev() -> None:
-    """Re-parse on every load under ``dagster dev`` (picks up model edits), as dagster-dbt does."""
+    """Under ``dagster dev``, re-parse when the project changed (picks up model edits)."""
     if revstack_dbt.preparer.using_dagster_dev():
-        prepare()
+        prepare_if_stale()

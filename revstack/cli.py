@@ -95,17 +95,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def run_build(quiet: bool = False) -> int:
     """Load, build, check and publish through the same Dagster job the scheduler runs."""
     prepare_environment()
-    from orchestration.dbt_project import prepare
+    from orchestration.dbt_project import prepare_if_stale
 
     started = time.perf_counter()
-    prepare()
+    prepare_if_stale()
     import dagster as dg
 
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("build")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # the full event log is in the Dagster UI; the terminal gets warnings and a summary
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     elapsed = time.perf_counter() - started
     summary = _summarise(result)
     if not quiet:
@@ -149,6 +154,12 @@ def _summarise(result) -> list[str]:
                 checks_failed.append(
                     f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
                 )
+    steps = [
+        f"{e.step_key} {e.event_specific_data.duration_ms / 1000:.1f} s"
+        for e in result.all_events
+        if e.event_type_value == "STEP_SUCCESS" and e.step_key
+    ]
+    lines.append(f"  steps: {', '.join(steps)}")
     lines.append(
         f"  checks: {checks_total - len(checks_failed)} passed, {len(checks_failed)} failed"
     )
@@ -185,8 +196,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 start=DEFAULT_START,
             )
         )
-    if run_build() != 0 and not config.serving_path().exists():
-        raise CommandError("the first build failed and there is no snapshot to serve")
+    from orchestration.dbt_project import prepare_if_stale
+
+    prepare_if_stale()  # before the services start, so that they find a parsed project
     root = config.PROJECT_ROOT
     bin_dir = Path(sys.executable).parent
     procs: list[subprocess.Popen] = []
@@ -214,8 +226,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         "false",
     ]
     try:
+        # The services boot while the first build runs: the app shows "no snapshot yet" until
+        # the build publishes, and the build's run appears in the Dagster UI (same instance).
         for cmd in (dagster_cmd, app_cmd):
             procs.append(subprocess.Popen(cmd, cwd=root, start_new_session=True))
+        if run_build() != 0 and not config.serving_path().exists():
+            raise CommandError("the first build failed and there is no snapshot to serve")
         dagster_url = f"http://{args.host}:{args.dagster_port}"
         app_url = f"http://{args.host}:{args.app_port}"
         for name, url in (("Dagster UI", dagster_url), ("app", app_url)):

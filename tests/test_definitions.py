@@ -62,3 +62,11 @@ def test_dbt_tests_are_asset_checks(defs: dg.Definitions):
     from ingestion import ENTITIES
 
     assert len(contract) == sum(len(entities) for entities in ENTITIES.values())
+
+
+def test_singular_tests_on_two_models_are_checks_of_one(defs: dg.Definitions):
+    checks = defs.resolve_asset_graph().asset_check_keys
+    movements = dg.AssetKey(["marts", "fct_mrr_movements"])
+    assert any(
+        c.asset_key == movements and c.name == "assert_movements_sum_to_mrr_changes" for c in checks
+    )

@@ -1,5 +1,8 @@
 -- In currency, the movements of each customer add up to its latest MRR (no change is lost or
 -- double counted between fct_mrr and fct_mrr_movements).
+-- Reported in Dagster as a check on fct_mrr_movements (a test on two models needs a home).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_mrr_movements'}}}) }}
+
 with
 
 movements as (
