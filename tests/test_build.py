@@ -76,3 +76,35 @@ def test_build_on_an_empty_home_publishes_empty_marts(tmp_path: Path):
     counts = _counts(tmp_path / "warehouse" / "serving.duckdb")
     assert counts["marts.dim_customers"] == 0
     assert counts["marts.metrics_monthly"] == 0
+
+
+def test_broken_source_contract_fails_the_build_and_keeps_the_snapshot(tmp_path: Path):
+    """A CRM export that lost a required column stops the build before any mart changes."""
+    revstack(tmp_path, "simulate", "--customers", "15", "--months", "3", "--seed", "3")
+    revstack(tmp_path, "build")
+    snapshot = tmp_path / "warehouse" / "serving.duckdb"
+    before = snapshot.read_bytes()
+
+    broken = tmp_path / "landing" / "crm" / "opportunity" / "zz_renamed_export.csv"
+    broken.write_text(
+        "id,account_id,amount,close_date,is_won,is_deleted,stage\n"  # stage_name renamed
+        "006X0000001,001X0000001,1200,2025-01-15,true,false,Closed Won\n"
+    )
+    failed = revstack(tmp_path, "build", check=False)
+    assert failed.returncode == 1
+    assert "previous serving snapshot is unchanged" in failed.stderr
+    assert "raw_crm/opportunity:contract" in failed.stdout
+    assert snapshot.read_bytes() == before
+    with duckdb.connect(str(tmp_path / "warehouse" / "revstack.duckdb"), read_only=True) as con:
+        (drift,) = con.execute(
+            "select count(*) from raw_meta.schema_drift"
+            " where entity = 'opportunity' and column_name = 'stage_name' and severity = 'error'"
+        ).fetchone()
+        (loaded,) = con.execute(
+            "select count(*) from raw_meta.loaded_files where path like '%zz_renamed_export.csv'"
+        ).fetchone()
+    assert drift == 1 and loaded == 0  # recorded, and not marked loaded: it will be retried
+
+    broken.unlink()  # the source fixes its export
+    revstack(tmp_path, "build")
+    assert snapshot.read_bytes() != before
