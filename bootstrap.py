@@ -35,7 +35,10 @@ def setup() -> None:
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
     if not (BIN / "uv").exists():
-        run([str(BIN / "python"), "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}"])
+        python = str(BIN / "python")
+        if subprocess.call([python, "-c", "import pip"], stderr=subprocess.DEVNULL) != 0:
+            run([python, "-m", "ensurepip", "--upgrade"])  # a venv made by uv has no pip
+        run([python, "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}"])
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), VIRTUAL_ENV=str(VENV))
     run([str(BIN / "uv"), "sync", "--frozen", "--python", str(BIN / "python")], env=env)
 
