@@ -235,7 +235,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         dagster_url = f"http://{args.host}:{args.dagster_port}"
         app_url = f"http://{args.host}:{args.app_port}"
         for name, url in (("Dagster UI", dagster_url), ("app", app_url)):
-            ok = _wait_http(url, timeout=120)
+            ok = _wait_http(url, timeout=300)
             print(f"{name:<10} {url}  {'up' if ok else 'NOT answering yet'}")
         print("revstack is running; Ctrl-C stops it.")
         if args.exit_when_ready:

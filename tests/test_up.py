@@ -1,0 +1,47 @@
+"""`revstack up`: simulate when the landing zone is empty, build, serve the UI and the app."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import revstack
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.e2e
+def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
+    dagster_port, app_port = _free_port(), _free_port()
+    proc = revstack(
+        tmp_path,
+        "up",
+        "--customers",
+        "20",
+        "--dagster-port",
+        str(dagster_port),
+        "--app-port",
+        str(app_port),
+        "--exit-when-ready",
+    )
+    assert "landing zone is empty: simulating" in proc.stdout
+    ready = [line for line in proc.stdout.splitlines() if "http://127.0.0.1:" in line]
+    assert f"Dagster UI http://127.0.0.1:{dagster_port}  up" in ready, ready
+    assert f"app        http://127.0.0.1:{app_port}  up" in ready, ready
+    with duckdb.connect(str(tmp_path / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        (months,) = con.execute("select count(*) from marts.metrics_monthly").fetchone()
+    assert months == 24
+    # --exit-when-ready stops what it started
+    assert not _listening(dagster_port) and not _listening(app_port)
