@@ -24,323 +24,21 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ingestion import ENTITIES, ensure_raw_tables
+from ingestion.raw import table_columns
+from ingestion.registry import GATEWAY_OBJECTS
+
 DAHLIA = "2026-07-29.dahlia"
 OLDER = "2024-06-20"
 LOADED_AT = dt.datetime(2024, 7, 1, 6, 0, 0)
 
+# The raw tables are the ingestion layer's own (ingestion.ensure_raw_tables): one definition of
+# the raw layer, so this scratch warehouse cannot drift from what ingestion writes.
 GATEWAY_ENTITIES = {
-    "customers": "customer",
-    "products": "product",
-    "prices": "price",
-    "coupons": "coupon",
-    "discounts": "discount",
-    "tax_rates": "tax_rate",
-    "subscriptions": "subscription",
-    "invoices": "invoice",
-    "invoiceitems": "invoiceitem",
-    "credit_notes": "credit_note",
-    "charges": "charge",
-    "refunds": "refund",
-    "disputes": "dispute",
-    "balance_transactions": "balance_transaction",
-    "payouts": "payout",
-    "application_fees": "application_fee",
-    "transfers": "transfer",
+    entity: obj for entity, obj in GATEWAY_OBJECTS.items() if entity in ENTITIES["gateway"]
 }
-
-# The fixture CSV headers (../shared/fixtures), plus the columns contracts §2 adds.
-CRM_COLUMNS = {
-    "account": [
-        "_fivetran_synced",
-        "account_number",
-        "account_source",
-        "annual_revenue",
-        "billing_city",
-        "billing_country",
-        "billing_country_code",
-        "billing_geocode_accuracy",
-        "billing_latitude",
-        "billing_longitude",
-        "billing_postal_code",
-        "billing_state",
-        "billing_state_code",
-        "billing_street",
-        "description",
-        "fax",
-        "id",
-        "industry",
-        "is_deleted",
-        "jigsaw_company_id",
-        "last_activity_date",
-        "last_referenced_date",
-        "last_viewed_date",
-        "master_record_id",
-        "name",
-        "number_of_employees",
-        "owner_id",
-        "ownership",
-        "parent_id",
-        "phone",
-        "photo_url",
-        "rating",
-        "record_type_id",
-        "shipping_city",
-        "shipping_country",
-        "shipping_country_code",
-        "shipping_geocode_accuracy",
-        "shipping_latitude",
-        "shipping_longitude",
-        "shipping_postal_code",
-        "shipping_state",
-        "shipping_state_code",
-        "shipping_street",
-        "sic",
-        "sic_desc",
-        "site",
-        "ticker_symbol",
-        "type",
-        "website",
-        "_fivetran_active",
-        "stripe_customer_id_c",
-    ],
-    "opportunity": [
-        "_fivetran_synced",
-        "account_id",
-        "amount",
-        "campaign_id",
-        "close_date",
-        "created_date",
-        "description",
-        "expected_revenue",
-        "fiscal",
-        "fiscal_quarter",
-        "fiscal_year",
-        "forecast_category",
-        "forecast_category_name",
-        "has_open_activity",
-        "has_opportunity_line_item",
-        "has_overdue_task",
-        "id",
-        "is_closed",
-        "is_deleted",
-        "is_excluded_from_territory_2_filter",
-        "is_won",
-        "last_activity_date",
-        "last_referenced_date",
-        "last_viewed_date",
-        "lead_source",
-        "name",
-        "next_step",
-        "owner_id",
-        "pricebook_2_id",
-        "probability",
-        "record_type_id",
-        "stage_name",
-        "synced_quote_id",
-        "territory_2_id",
-        "type",
-        "_fivetran_active",
-    ],
-    "opportunity_line_item": [
-        "product_2_id",
-        "quantity",
-        "total_price",
-        "description",
-        "discount",
-        "last_modified_date",
-        "list_price",
-        "product_code",
-        "unit_price",
-        "_fivetran_synced",
-        "is_deleted",
-        "opportunity_id",
-        "last_modified_by_id",
-        "service_date",
-        "system_modstamp",
-        "name",
-        "id",
-        "created_by_id",
-        "created_date",
-        "sort_order",
-        "pricebook_entry_id",
-        "one_saas_app_included_c",
-        "one_saas_app_quantity_invoiced_c",
-        "one_saas_app_quantity_not_invoiced_c",
-        "has_quantity_schedule",
-        "has_revenue_schedule",
-        "has_schedule",
-        "event_volume_c",
-        "roadmap_connections_c",
-        "row_volume_c",
-        "months_c",
-        "netsuite_conn_term_contract_pricing_type_c",
-        "netsuite_conn_discount_item_c",
-        "netsuite_conn_user_entered_sales_price_c",
-        "netsuite_conn_item_category_c",
-        "netsuite_conn_terms_c",
-        "netsuite_conn_net_suite_item_key_id_c",
-        "netsuite_conn_pushed_from_net_suite_c",
-        "netsuite_conn_end_date_c",
-        "netsuite_conn_list_rate_c",
-        "netsuite_conn_from_contract_item_id_c",
-        "netsuite_conn_start_date_c",
-        "netsuite_conn_net_suite_item_id_import_c",
-        "sbqq_parent_id_c",
-        "sbqq_quote_line_c",
-        "sbqq_subscription_type_c",
-        "product_family_c",
-        "last_referenced_date",
-        "last_viewed_date",
-        "celigo_sfnsio_contract_item_id_c",
-        "celigo_sfnsio_contract_term_c",
-        "celigo_sfnsio_end_date_c",
-        "celigo_sfnsio_list_rate_c",
-        "celigo_sfnsio_net_suite_line_id_c",
-        "celigo_sfnsio_start_date_c",
-        "product_code_stamped_c",
-        "hvr_use_case_c",
-        "_fivetran_active",
-    ],
-    "user": [
-        "_fivetran_deleted",
-        "_fivetran_synced",
-        "about_me",
-        "account_id",
-        "alias",
-        "badge_text",
-        "banner_photo_url",
-        "call_center_id",
-        "city",
-        "community_nickname",
-        "company_name",
-        "contact_id",
-        "country",
-        "country_code",
-        "default_group_notification_frequency",
-        "delegated_approver_id",
-        "department",
-        "digest_frequency",
-        "division",
-        "email",
-        "email_encoding_key",
-        "email_preferences_auto_bcc",
-        "employee_number",
-        "extension",
-        "fax",
-        "federation_identifier",
-        "first_name",
-        "forecast_enabled",
-        "full_photo_url",
-        "geocode_accuracy",
-        "id",
-        "individual_id",
-        "is_active",
-        "is_profile_photo_active",
-        "language_locale_key",
-        "last_login_date",
-        "last_name",
-        "last_referenced_date",
-        "last_viewed_date",
-        "latitude",
-        "locale_sid_key",
-        "longitude",
-        "manager_id",
-        "medium_banner_photo_url",
-        "mobile_phone",
-        "name",
-        "offline_trial_expiration_date",
-        "phone",
-        "postal_code",
-        "profile_id",
-        "receives_admin_info_emails",
-        "receives_info_emails",
-        "sender_email",
-        "sender_name",
-        "signature",
-        "small_banner_photo_url",
-        "small_photo_url",
-        "state",
-        "state_code",
-        "street",
-        "time_zone_sid_key",
-        "title",
-        "user_role_id",
-        "user_type",
-        "username",
-        "_fivetran_active",
-    ],
-}
-
-ACCOUNTING_COLUMNS = {
-    "journal": [
-        "journal_id",
-        "created_date_utc",
-        "journal_date",
-        "journal_number",
-        "reference",
-        "source_id",
-        "source_type",
-    ],
-    "journal_line": [
-        "journal_line_id",
-        "account_code",
-        "account_id",
-        "account_name",
-        "account_type",
-        "description",
-        "gross_amount",
-        "journal_id",
-        "net_amount",
-        "tax_amount",
-        "tax_name",
-        "tax_type",
-    ],
-    "account": [
-        "account_id",
-        "name",
-        "code",
-        "type",
-        "class",
-        "_fivetran_synced",
-    ],
-    "contact": [
-        "contact_id",
-        "name",
-        "_fivetran_deleted",
-        "account_number",
-    ],
-    "invoice": [
-        "invoice_id",
-        "contact_id",
-        "date",
-        "updated_date_utc",
-        "planned_payment_date",
-        "due_date",
-        "expected_payment_date",
-        "fully_paid_on_date",
-        "_fivetran_synced",
-        "amount_credited",
-        "amount_due",
-        "amount_paid",
-        "sub_total",
-        "total",
-        "total_tax",
-        "currency_code",
-        "currency_rate",
-        "has_attachments",
-        "has_errors",
-        "invoice_number",
-        "is_discounted",
-        "line_amount_types",
-        "reference",
-        "sent_to_contact",
-        "status",
-        "type",
-        "url",
-    ],
-}
-
-META = "_batch_id VARCHAR, _file VARCHAR, _line INTEGER, _loaded_at TIMESTAMP"
+GATEWAY_ENTITIES.pop("events")
+LOAD_METADATA = ("_batch_id", "_file", "_line", "_loaded_at")
 
 
 def epoch(value: str | dt.date | dt.datetime) -> int:
@@ -698,8 +396,8 @@ class Company:
     def __init__(self) -> None:
         self.exports: dict[str, dict[str, dict]] = {e: {} for e in GATEWAY_ENTITIES}
         self.events: list[dict] = []
-        self.crm: dict[str, list[dict]] = {e: [] for e in CRM_COLUMNS}
-        self.accounting: dict[str, list[dict]] = {e: [] for e in ACCOUNTING_COLUMNS}
+        self.crm: dict[str, list[dict]] = {e: [] for e in ENTITIES["crm"]}
+        self.accounting: dict[str, list[dict]] = {e: [] for e in ENTITIES["accounting"]}
         self.usage: list[dict] = []
         self.n_evt = 0
 
@@ -1595,8 +1293,7 @@ def build_dev_warehouse(
     if scale:
         synthetic_company(comp, scale, months)
     con = duckdb.connect(str(path))
-    for schema in ("raw_gateway", "raw_crm", "raw_usage", "raw_accounting", "raw_fx", "raw_meta"):
-        con.execute(f"create schema if not exists {schema}")
+    ensure_raw_tables(con)
 
     def load(table: str, columns: list[str], rows: list[tuple]) -> None:
         """Bulk insert through a polars frame (executemany is far too slow at scale)."""
@@ -1624,10 +1321,6 @@ def build_dev_warehouse(
         "_loaded_at",
     ]
     for entity in GATEWAY_ENTITIES:
-        con.execute(
-            f"create table raw_gateway.{entity} (id VARCHAR, object VARCHAR, "
-            f"created TIMESTAMP, _version_at TIMESTAMP, data JSON, {META})"
-        )
         rows = [
             (
                 o["id"],
@@ -1643,11 +1336,6 @@ def build_dev_warehouse(
             for n, o in enumerate(comp.exports[entity].values())
         ]
         load(f"raw_gateway.{entity}", gw_cols, rows)
-    con.execute(
-        "create table raw_gateway.events (id VARCHAR, object VARCHAR, created TIMESTAMP, "
-        "_version_at TIMESTAMP, data JSON, type VARCHAR, api_version VARCHAR, "
-        f"object_type VARCHAR, object_id VARCHAR, {META})"
-    )
     ev_rows = []
     for n, e in enumerate(sorted(comp.events, key=lambda e: e["created"])):
         created = from_epoch(e["created"])
@@ -1684,14 +1372,14 @@ def build_dev_warehouse(
         ev_rows,
     )
 
-    for source, tables, schema in (
-        ("crm", CRM_COLUMNS, "raw_crm"),
-        ("accounting", ACCOUNTING_COLUMNS, "raw_accounting"),
-    ):
+    for source in ("crm", "accounting"):
+        schema = f"raw_{source}"
         data = comp.crm if source == "crm" else comp.accounting
-        for entity, cols in tables.items():
-            col_sql = ", ".join(f'"{c}" VARCHAR' for c in cols)
-            con.execute(f'create table {schema}."{entity}" ({col_sql}, {META})')
+        for entity in ENTITIES[source]:
+            cols = [c for c in table_columns(con, source, entity) if c not in LOAD_METADATA]
+            unknown = {key for row in data[entity] for key in row} - set(cols)
+            if unknown:  # the seed writes only columns the ingestion contract knows
+                raise ValueError(f"{schema}.{entity} has no column(s) {sorted(unknown)}")
             rows = [
                 (
                     *tuple(r.get(c) for c in cols),
@@ -1704,11 +1392,6 @@ def build_dev_warehouse(
             ]
             load(f'{schema}."{entity}"', [*cols, "_batch_id", "_file", "_line", "_loaded_at"], rows)
 
-    con.execute(
-        "create table raw_usage.events (id VARCHAR, source VARCHAR, type VARCHAR, "
-        "subject VARCHAR, specversion VARCHAR, datacontenttype VARCHAR, time TIMESTAMP, "
-        f"data JSON, {META})"
-    )
     load(
         "raw_usage.events",
         [
@@ -1744,9 +1427,6 @@ def build_dev_warehouse(
         ],
     )
 
-    con.execute(
-        f"create table raw_fx.rates (rate_date DATE, currency VARCHAR, rate DECIMAL(18,6), {META})"
-    )
     first = dt.date(2021, 12, 1) if scale else dt.date(2023, 12, 1)
     load(
         "raw_fx.rates",
