@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import random
 from pathlib import Path
@@ -794,6 +795,52 @@ def hand_written_company() -> Company:
         status="void",
     )
     c.event("invoice.voided", "2024-03-01 02:00", inv_void)
+
+    # C's invoices, exports only like the rest of C: the subscription has no version before the
+    # export, so its MRR history is rebuilt from these lines
+    # (int_subscription_invoiced_mrr_intervals):
+    # the annual 10,000 JPY line and a monthly 7,000 JPY graduated line (7 units) per month;
+    # June also has a proration line (never MRR) and tax (never MRR).
+    def c_line(lid, amount, price_obj, qty, period, **kw):
+        return line(
+            lid, amount, "jpy", price_obj, shape=DAHLIA, qty=qty, period=period, sub="sub_C1", **kw
+        )
+
+    months_c = [
+        "2024-01-15",
+        "2024-02-15",
+        "2024-03-15",
+        "2024-04-15",
+        "2024-05-15",
+        "2024-06-15",
+        "2024-07-15",
+    ]
+    for i, (start, end) in enumerate(itertools.pairwise(months_c)):
+        lines_c = [
+            c_line(f"il_C1_grad_{i}", 7000, p_grad, 7, (start, end), tax=700 if i == 5 else 0)
+        ]
+        if i == 0:
+            lines_c.insert(
+                0, c_line("il_C1_year", 10000, p_year_jpy, 1, ("2024-01-15", "2025-01-15"))
+            )
+        if i == 5:
+            lines_c.append(
+                c_line("il_C1_pro", 3500, p_grad, 2, ("2024-06-15", "2024-06-30"), proration=True)
+            )
+        c.export(
+            invoice(
+                f"in_C1_{i}",
+                "cus_C",
+                "sub_C1",
+                "jpy",
+                lines_c,
+                shape=DAHLIA,
+                created=f"{start} 00:00",
+                paid_at=f"{start} 01:00",
+                tax=700 if i == 5 else 0,
+                period=(start, end),
+            )
+        )
 
     ch_a = charge("ch_A1", "cus_A", 17500, "usd", "2024-03-05 13:00", refunded=2500)
     ch_b = charge(

@@ -121,4 +121,7 @@ def test_usage_counts_once_and_lines_are_typed(con) -> None:
         "il_B1_year": "subscription",
         "il_B1_usage": "usage",
         "il_D_q": "subscription",
+        **{f"il_C1_grad_{i}": "subscription" for i in range(6)},
+        "il_C1_year": "subscription",
+        "il_C1_pro": "proration",
     }

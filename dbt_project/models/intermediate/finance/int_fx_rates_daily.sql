@@ -2,7 +2,9 @@
 -- ECB euro reference rates (cross rates through EUR), taking for each currency the latest
 -- published rate on or before the day, rounded at 10 decimals with exact integer arithmetic:
 -- rate = round(RC_per_EUR / CCY_per_EUR, 10) (contracts §5). EUR per EUR = 1; RC → RC = 1.
-{% set rc = var('reporting_currency') | upper %}
+-- One set of rows per reporting currency in use by a metric policy set (the configured
+-- var reporting_currency first); consumers filter on `reporting_currency`.
+{%- set rcs = policy_reporting_currencies() %}
 
 with
 
@@ -37,8 +39,19 @@ currencies as (
     select distinct currency from ecb
     union
     select 'EUR' as currency
-    union
-    select '{{ rc }}' as currency
+    {%- for rc in rcs %}
+        union
+        select '{{ rc }}' as currency
+    {%- endfor %}
+),
+
+reporting_currencies as (
+    {%- for rc in rcs %}
+        select '{{ rc }}' as reporting_currency
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 grid as (
@@ -67,23 +80,25 @@ with_rc as (
         ccy.currency,
         ccy.ecb_rate_date,
         ccy.ccy_per_eur,
+        reporting_currencies.reporting_currency,
         rc.ccy_per_eur as rc_per_eur
     from ccy_per_eur as ccy
+    cross join reporting_currencies
     left join ccy_per_eur as rc
         on ccy.rate_date = rc.rate_date
-            and rc.currency = '{{ rc }}'
+            and reporting_currencies.reporting_currency = rc.currency
 ),
 
 final as (
     select
         currency,
         rate_date,
-        '{{ rc }}' as reporting_currency,
+        reporting_currency,
         ecb_rate_date,
         cast(ccy_per_eur as decimal(18, 6)) as currency_per_eur,
         cast(rc_per_eur as decimal(18, 6)) as reporting_currency_per_eur,
         case
-            when currency = '{{ rc }}' then cast(1 as decimal(38, 10))
+            when currency = reporting_currency then cast(1 as decimal(38, 10))
             when ccy_per_eur is null or rc_per_eur is null or ccy_per_eur = 0 then null
             else cast(
                     cast(

@@ -67,12 +67,8 @@ amounts as (
             when items.billing_scheme = 'tiered' then tiered_amounts.tiered_amount_minor
             else cast(items.unit_amount_minor as hugeint) * items.quantity
         end as amount_minor,
-        case items.recurring_interval
-            when 'month' then 1 when 'year' then 1 when 'week' then 52 when 'day' then 365
-        end as month_numerator,
-        case items.recurring_interval
-            when 'month' then 1 when 'year' then 12 when 'week' then 12 when 'day' then 12
-        end * items.recurring_interval_count as month_denominator
+        {{ month_numerator('items.recurring_interval') }} as month_numerator,
+        {{ month_denominator('items.recurring_interval', 'items.recurring_interval_count') }} as month_denominator
     from items
     left join tiered_amounts
         on items.subscription_version_item_id = tiered_amounts.subscription_version_item_id

@@ -12,6 +12,7 @@ rates as (
         rate_date,
         rate_to_rc
     from {{ ref('int_fx_rates_daily') }}
+    where reporting_currency = {{ reporting_currency_literal() }}
 ),
 
 dated as (

@@ -55,6 +55,7 @@ rates as (
         rate_date,
         rate_to_rc
     from {{ ref('int_fx_rates_daily') }}
+    where reporting_currency = {{ reporting_currency_literal() }}
 ),
 
 payments as (

@@ -1,10 +1,12 @@
--- MRR per unified customer as an interval table: one row per customer and day on which its
--- MRR (or contract MRR) changed; [valid_from, valid_to) with valid_to exclusive and NULL while
--- current. *_rc at the rate of valid_from (a balance on another day uses that day's rate).
+-- MRR per unified customer as an interval table under the configured metric policies: one row
+-- per customer and day on which its MRR (or contract MRR) changed; [valid_from, valid_to) with
+-- valid_to exclusive and NULL while current. *_rc at the rate of valid_from (a balance on
+-- another day uses that day's rate).
 with
 
 intervals as (
     select * from {{ ref('int_customer_mrr_intervals') }}
+    where policy_set = 'configured'
 ),
 
 rates as (
@@ -13,6 +15,7 @@ rates as (
         rate_date,
         rate_to_rc
     from {{ ref('int_fx_rates_daily') }}
+    where reporting_currency = {{ reporting_currency_literal() }}
 ),
 
 final as (
@@ -24,7 +27,7 @@ final as (
         intervals.currency,
         intervals.mrr,
         intervals.contract_mrr,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        {{ reporting_currency_literal() }} as reporting_currency,
         rates.rate_to_rc as fx_rate,
         {{ to_rc('intervals.mrr', 'rates.rate_to_rc') }} as mrr_rc,
         {{ to_rc('intervals.contract_mrr', 'rates.rate_to_rc') }} as contract_mrr_rc,

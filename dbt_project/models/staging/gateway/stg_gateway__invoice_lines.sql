@@ -57,6 +57,7 @@ renamed as (
         {{ json_int('line_json', '$.quantity') }} as quantity,
         {{ json_int('line_json', '$.amount') }} as amount_minor,
         {{ json_sum_amounts('line_json', '$.discount_amounts') }} as discount_minor,
+        coalesce(line_json -> '$.discount_amounts', cast('[]' as json)) as discount_amounts_json,
         case
             when json_type(line_json, '$.taxes') = 'ARRAY' then {{ json_sum_amounts('line_json', '$.taxes') }}
             else {{ json_sum_amounts('line_json', '$.tax_amounts') }}
