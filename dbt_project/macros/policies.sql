@@ -1,3 +1,5 @@
+-- noqa: disable=LT02,LT05
+{#- (Jinja-only file: the SQL linter sees only the whitespace the macros leave behind.) -#}
 {#- Metric policies (README "Policies"). Each policy is a dbt var; `policy_diff_against` names
     a second policy set (overrides of the configured one) that rpt_metric_policy_diff compares
     with. The MRR models compute every policy set side by side (column `policy_set`); the marts
@@ -114,15 +116,20 @@
 {#- The policy sets as a SELECT (one row each), inlined by every model that computes per set
     so that a dbt unit test sets policies with `overrides: vars:` alone. -#}
 {% macro metric_policy_sets_sql() -%}
+    {%- set selects = [] -%}
     {%- for s in metric_policy_sets() -%}
-        select '{{ s.policy_set }}' as policy_set, {# -#}
-        {{ "'" ~ s.changed_policy ~ "'" if s.changed_policy else 'cast(null as varchar)' }} as changed_policy, {# -#}
-        '{{ s.policies.mrr_discounts }}' as mrr_discounts, {# -#}
-        '{{ s.policies.churn_timing }}' as churn_timing, {# -#}
-        cast({{ 'null' if s.policies.past_due_churn_after_days is none else s.policies.past_due_churn_after_days }} as integer) as past_due_churn_after_days, {# -#}
-        cast({{ s.policies.reactivation_min_gap_days }} as integer) as reactivation_min_gap_days, {# -#}
-        '{{ s.policies.churn_rate_formula }}' as churn_rate_formula, {# -#}
-        '{{ s.policies.reporting_currency }}' as reporting_currency
-        {%- if not loop.last %} union all {% endif -%}
+        {%- set p = s.policies -%}
+        {%- do selects.append(
+            "select '" ~ s.policy_set ~ "' as policy_set, "
+            ~ ("'" ~ s.changed_policy ~ "'" if s.changed_policy else "cast(null as varchar)") ~ " as changed_policy, "
+            ~ "'" ~ p.mrr_discounts ~ "' as mrr_discounts, "
+            ~ "'" ~ p.churn_timing ~ "' as churn_timing, "
+            ~ "cast(" ~ ("null" if p.past_due_churn_after_days is none else p.past_due_churn_after_days) ~ " as integer)"
+            ~ " as past_due_churn_after_days, "
+            ~ "cast(" ~ p.reactivation_min_gap_days ~ " as integer) as reactivation_min_gap_days, "
+            ~ "'" ~ p.churn_rate_formula ~ "' as churn_rate_formula, "
+            ~ "'" ~ p.reporting_currency ~ "' as reporting_currency"
+        ) -%}
     {%- endfor -%}
+    {{ return(selects | join(' union all ')) }}
 {%- endmacro %}

@@ -22,9 +22,10 @@ bounds as (
             (select first_date from {{ ref('int_data_bounds') }}),
             (select min(rate_date) from ecb)
         ) as first_date,
-        -- through the end of the last month, so every month-end balance has a rate
+        -- through the end of the month of the day after the data's last day (the day export
+        -- versions take), so every month-end balance and every movement has a rate
         last_day(greatest(
-            (select last_date from {{ ref('int_data_bounds') }}),
+            cast((select last_date from {{ ref('int_data_bounds') }}) + interval 1 day as date),
             (select max(rate_date) from ecb)
         )) as last_date
 ),

@@ -173,7 +173,11 @@ pieces as (
             ),
             policy_versions.valid_to_date
         ) as piece_to,
-        coalesce(contract.contract_mrr_micro, 0) as items_mrr_micro
+        coalesce(contract.contract_mrr_micro, 0) as items_mrr_micro,
+        -- the day discounts and policy limits are evaluated on: the piece's first day, but never
+        -- after the data's last day (an export version dated the day after must not apply a
+        -- discount expiry or a past_due limit the data has not reached)
+        least(distinct_breakpoints.piece_from, bounds.last_date) as evaluated_on
     from distinct_breakpoints
     inner join policy_versions
         on
@@ -181,6 +185,7 @@ pieces as (
             and distinct_breakpoints.subscription_version_id = policy_versions.subscription_version_id
     left join contract
         on distinct_breakpoints.subscription_version_id = contract.subscription_version_id
+    cross join bounds
 ),
 
 active_discounts as (
@@ -196,8 +201,8 @@ active_discounts as (
         on
             pieces.policy_set = policy_discounts.policy_set
             and pieces.subscription_version_id = policy_discounts.subscription_version_id
-            and (policy_discounts.start_date is null or pieces.piece_from >= policy_discounts.start_date)
-            and (policy_discounts.end_date is null or pieces.piece_from < policy_discounts.end_date)
+            and (policy_discounts.start_date is null or pieces.evaluated_on >= policy_discounts.start_date)
+            and (policy_discounts.end_date is null or pieces.evaluated_on < policy_discounts.end_date)
     group by pieces.policy_set, pieces.subscription_version_id, pieces.piece_from
 ),
 
@@ -212,7 +217,7 @@ carrying as (
                 )
                 then false
             when churn_timing = 'cancel_requested' and is_cancel_requested then false
-            when past_due_churn_date is not null and piece_from >= past_due_churn_date then false
+            when past_due_churn_date is not null and evaluated_on >= past_due_churn_date then false
             else true
         end as carries_mrr
     from pieces
