@@ -44,7 +44,7 @@ final as (
         dated.total_minor,
         dated.amount_paid_minor,
         dated.amount_due_minor,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        {{ reporting_currency_literal() }} as reporting_currency,
         rates.rate_to_rc as fx_rate,
         dated.rate_date as fx_rate_date,
         {{ to_rc('dated.subtotal', 'rates.rate_to_rc') }} as subtotal_rc,

@@ -20,7 +20,7 @@ rates as (
         rate_date,
         rate_to_rc
     from {{ ref('int_fx_rates_daily') }}
-    where reporting_currency = '{{ var("reporting_currency") | upper }}'
+    where reporting_currency = {{ reporting_currency_literal() }}
 ),
 
 mrr as (
@@ -131,7 +131,7 @@ final as (
         {{ div_exact('mrr_retained', 'cohort_start_mrr', 8) }} as net_mrr_retention,
         cast(mrr_retained_constant_fx as decimal(38, 6)) as mrr_retained_constant_fx,
         {{ div_exact('mrr_retained_constant_fx', 'cohort_start_mrr', 8) }} as net_mrr_retention_constant_fx,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency
+        {{ reporting_currency_literal() }} as reporting_currency
     from with_start
 )
 
