@@ -12,9 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 REVSTACK = str(Path(sys.executable).parent / "revstack")
 
-# The end-to-end company: every currency, every scenario, small enough for CI.
+# The end-to-end company: every currency, every scenario; 2,000 customers so that the ground-truth
+# comparison covers thousands of movements (issue 3), still a few minutes in CI.
 E2E_SEED = 7
-E2E_CUSTOMERS = 150
+E2E_CUSTOMERS = 2000
 E2E_MONTHS = 24
 E2E_START = "2024-11-01"
 

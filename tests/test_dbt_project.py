@@ -125,3 +125,52 @@ def test_usage_counts_once_and_lines_are_typed(con) -> None:
         "il_C1_year": "subscription",
         "il_C1_pro": "proration",
     }
+
+
+def test_policy_diff_names_the_policy_that_moves_mrr(con) -> None:
+    """B's 10 EUR repeating coupon: under forever_only it no longer reduces MRR, so February's
+    MRR rises by (100 − 99.166667) EUR at the month-end rate 1.0925; no other policy in the
+    default comparison (cancel requested, 30 days past_due) changes February in this company."""
+    rows = {
+        cause: (change, configured, compared, difference)
+        for cause, change, configured, compared, difference in con.execute(
+            "select cause, policy_change, configured_value, compared_value, difference"
+            " from marts.rpt_metric_policy_diff where month = '2024-02-01' and metric = 'mrr'"
+        ).fetchall()
+    }
+    assert set(rows) == {
+        "all",
+        "mrr_discounts",
+        "churn_timing",
+        "past_due_churn_after_days",
+        "interaction",
+    }
+    # round6(100 × r) − round6(99.166667 × r)
+    expected = Decimal("109.250000") - Decimal("108.339584")
+    assert rows["mrr_discounts"][0] == "mrr_discounts: all → forever_only"
+    assert rows["mrr_discounts"][3] == expected
+    assert rows["all"][3] == expected
+    assert rows["churn_timing"][3] == 0
+    assert rows["past_due_churn_after_days"][3] == 0
+    assert rows["interaction"][3] == 0
+    mrr = con.execute("select mrr from marts.metrics_monthly where month = '2024-02-01'").fetchone()
+    assert rows["all"][1] == mrr[0]
+
+
+def test_mrr_before_the_first_version_comes_from_invoice_lines(con) -> None:
+    """C is known only from an export dated after the data: its history is its invoice lines
+    (10,000 JPY a year + 7 graduated units at 7,000 JPY a month), never the proration line,
+    never tax, in yen."""
+    rows = con.execute(
+        "select mrr_origin, min(valid_from)::varchar, max(mrr), min(mrr)"
+        " from marts.fct_subscription_mrr where subscription_id = 'sub_C1' group by mrr_origin"
+    ).fetchall()
+    assert sorted(rows) == [
+        ("invoice_lines", "2024-01-15", Decimal("7833.333333"), Decimal("7833.333333")),
+        ("version", "2024-06-16", Decimal("7833.333333"), Decimal("7833.333333")),
+    ]
+    first = con.execute(
+        "select movement_date::varchar, movement_type, mrr_delta from marts.fct_mrr_movements"
+        " where customer_id = 'cus_C'"
+    ).fetchall()
+    assert first == [("2024-01-15", "new", Decimal("7833.333333"))]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from tests.conftest import E2E_MONTHS
-
-CENT = Decimal("0.01")
 
 
 def _truth_monthly(home: Path) -> dict[date, dict[str, str]]:
@@ -39,10 +38,10 @@ def test_month_end_mrr_and_paying_customers_equal_ground_truth(built_home: Path)
         assert isinstance(got["mrr"], Decimal), "MRR must be DECIMAL, never a float"
         mrr_diff = abs(got["mrr"] - Decimal(expected["mrr_rc"]))
         differences.append(mrr_diff)
-        assert mrr_diff < Decimal("0.005"), (month, got["mrr"], expected["mrr_rc"])
+        assert got["mrr"] == Decimal(expected["mrr_rc"]), (month, got["mrr"], expected["mrr_rc"])
         assert got["customers"] == int(expected["customers"]), month
         assert got["arr"] == got["mrr"] * 12
-    assert max(differences) < CENT
+    assert max(differences) == 0
 
 
 # metrics_monthly column -> truth monthly.csv column
@@ -66,7 +65,7 @@ def test_movements_invoiced_and_collected_equal_ground_truth(built_home: Path, c
     for month, expected in truth.items():
         got = marts[month][column]
         want = Decimal(expected[EXACT_COLUMNS[column]])
-        assert abs(got - want) < Decimal("0.005"), (month, column, got, want)
+        assert got == want, (month, column, got, want)  # exact, not within a cent
 
 
 @pytest.mark.e2e
@@ -79,7 +78,57 @@ def test_simulated_company_is_not_trivial(built_home: Path):
         currencies = {
             c for (c,) in con.execute("select distinct currency from marts.fct_invoices").fetchall()
         }
-    assert {"usd", "eur", "gbp", "jpy"} <= {c.lower() for c in currencies}
+    assert {c.lower() for c in currencies} == {"usd", "eur", "gbp", "jpy", "aud", "cad"}
+
+
+def _month_ends(months: list[date]) -> list[date]:
+    return [(m + timedelta(days=32)).replace(day=1) - timedelta(days=1) for m in months]
+
+
+@pytest.mark.e2e
+def test_every_customers_month_end_mrr_equals_ground_truth(built_home: Path):
+    """Per customer, in its own currency, at every month end: the warehouse's MRR = the truth's."""
+    daily = pl.read_parquet(built_home / "truth" / "customer_mrr_daily.parquet")  # MRR > 0 only
+    month_ends = _month_ends(sorted(_truth_monthly(built_home)))
+    truth = {
+        (r["customer_id"], r["date"]): r["mrr"]
+        for r in daily.filter(pl.col("date").is_in(month_ends)).iter_rows(named=True)
+    }
+    with duckdb.connect(str(built_home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select m.customer_id, d.day, m.mrr from marts.fct_mrr as m"
+            " inner join (select unnest(?::date[]) as day) as d"
+            " on d.day >= m.valid_from and (m.valid_to is null or d.day < m.valid_to)"
+            " where m.mrr > 0",
+            [month_ends],
+        ).fetchall()
+    got = {(customer, day): mrr for customer, day, mrr in rows}
+    assert len(truth) > 1000
+    assert got == truth
+
+
+@pytest.mark.e2e
+def test_every_movement_equals_ground_truth(built_home: Path):
+    """Each movement: same customer, day, type and delta in the reporting currency, exactly."""
+    truth = pl.read_csv(
+        built_home / "truth" / "mrr_movements.csv",
+        schema_overrides={"mrr_delta": pl.String, "mrr_delta_rc": pl.String},
+    )
+    want = {
+        (r["customer_id"], date.fromisoformat(r["movement_date"]), r["movement_type"]): Decimal(
+            r["mrr_delta_rc"]
+        )
+        for r in truth.iter_rows(named=True)
+    }
+    with duckdb.connect(str(built_home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select customer_id, movement_date, movement_type, mrr_delta_rc"
+            " from marts.fct_mrr_movements"
+        ).fetchall()
+    got = {(c, d, t): delta for c, d, t, delta in rows}
+    assert len(want) > 1000
+    assert {k[2] for k in want} == {"new", "expansion", "contraction", "churn", "reactivation"}
+    assert got == want
 
 
 @pytest.mark.e2e
