@@ -174,3 +174,38 @@ def test_mrr_before_the_first_version_comes_from_invoice_lines(con) -> None:
         " where customer_id = 'cus_C'"
     ).fetchall()
     assert first == [("2024-01-15", "new", Decimal("7833.333333"))]
+
+
+def test_general_ledger_of_the_hand_written_company(con) -> None:
+    """One Xero journal (A's March invoice: AR 175 debit, Sales 175 credit): code 200 maps to
+    revenue_subscription, 610 to accounts_receivable; the P&L shows revenue −175 (ledger sign)
+    and a net profit of 175; the trial balance balances."""
+    mapped = con.execute(
+        "select account_code, revstack_account, mapping_method, amount"
+        " from intermediate.int_gl_journal_lines order by account_code"
+    ).fetchall()
+    assert mapped == [
+        ("200", "revenue_subscription", "code", Decimal("-175")),
+        ("610", "accounts_receivable", "code", Decimal("175")),
+    ]
+    pnl = dict(
+        con.execute(
+            "select pnl_line, amount from marts.rpt_gl_pnl where month = '2024-03-01'"
+        ).fetchall()
+    )
+    assert pnl == {
+        "revenue": Decimal("-175"),
+        "direct_costs": Decimal("0"),
+        "gross_profit": Decimal("175"),
+        "other_income": Decimal("0"),
+        "expenses": Decimal("0"),
+        "net_profit": Decimal("175"),
+    }
+    balances = con.execute(
+        "select revstack_account, debit, credit, closing_balance from marts.rpt_gl_trial_balance"
+        " order by revstack_account"
+    ).fetchall()
+    assert balances == [
+        ("accounts_receivable", Decimal("175"), Decimal("0"), Decimal("175")),
+        ("revenue_subscription", Decimal("0"), Decimal("175"), Decimal("-175")),
+    ]
