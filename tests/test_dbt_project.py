@@ -209,3 +209,36 @@ def test_general_ledger_of_the_hand_written_company(con) -> None:
         ("accounts_receivable", Decimal("175"), Decimal("0"), Decimal("175")),
         ("revenue_subscription", Decimal("0"), Decimal("175"), Decimal("-175")),
     ]
+
+
+def test_revenue_recognition_by_hand(con) -> None:
+    rows = con.execute(
+        "select month::varchar, recognized_minor, deferred_end from marts.fct_revenue_recognition"
+        " where invoice_line_id = ? order by month",
+        ["il_A1_mar"],
+    ).fetchall()
+    # 150 USD for 2024-03-05 → 2024-04-05 (31 days): March 27/31 = 130.645 → 130.65 (half up)
+    assert rows == [("2024-03-01", 13065, Decimal("19.35")), ("2024-04-01", 1935, Decimal("0"))]
+    year = con.execute(
+        "select recognized_minor, recognized from marts.fct_revenue_recognition"
+        " where invoice_line_id = 'il_C1_year' order by month"
+    ).fetchall()
+    # 10,000 JPY (no minor unit) over 2024-01-15 → 2025-01-15, 366 days: January 17/366 → 464
+    assert year[0] == (464, Decimal("464"))
+    assert len(year) == 13 and sum(minor for minor, _ in year) == 10000
+    setup = con.execute(
+        "select month::varchar, recognized, deferred_end, revenue_account"
+        " from marts.fct_revenue_recognition where invoice_line_id = 'il_A2_setup'"
+    ).fetchall()
+    assert setup == [("2024-06-01", Decimal("200"), Decimal("0"), "revenue_one_time")]  # at once
+
+
+def test_metrics_monthly_revenue_equals_the_recognition_schedule(con) -> None:
+    rows = con.execute(
+        "select m.month, m.recognized_revenue, m.deferred_revenue_end,"
+        " coalesce(sum(r.recognized_rc), 0), coalesce(sum(r.deferred_end_rc), 0)"
+        " from marts.metrics_monthly as m"
+        " left join marts.fct_revenue_recognition as r on r.month = m.month group by all"
+    ).fetchall()
+    assert rows and all(r[1] == r[3] and r[2] == r[4] for r in rows)
+    assert sum(r[1] for r in rows) > 0

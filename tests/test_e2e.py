@@ -54,14 +54,18 @@ EXACT_COLUMNS = {
     "fx_impact_mrr": "fx_impact_mrr",
     "invoiced": "invoiced_rc",
     "cash_collected": "collected_rc",
+    "refunded": "refunded_rc",
+    "recognized_revenue": "recognized_rc",
+    "deferred_revenue_end": "deferred_end_rc",
 }
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("column", sorted(EXACT_COLUMNS))
-def test_movements_invoiced_and_collected_equal_ground_truth(built_home: Path, column: str):
+def test_movements_cash_and_revenue_equal_ground_truth(built_home: Path, column: str):
     truth = _truth_monthly(built_home)
     marts = _marts_monthly(built_home)
+    assert any(Decimal(row[EXACT_COLUMNS[column]]) for row in truth.values()), column
     for month, expected in truth.items():
         got = marts[month][column]
         want = Decimal(expected[EXACT_COLUMNS[column]])

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from revstack.simulator import simulate
+from revstack.simulator.truth import recognition_schedule
 
 START = date(2024, 11, 1)
 EXP = {"usd": 2, "eur": 2, "gbp": 2, "jpy": 0, "aud": 2, "cad": 2}
@@ -733,6 +734,57 @@ def test_truth_invoiced_and_collected_follow_the_gateway(company) -> None:
         for r in csv.DictReader(f):
             assert Decimal(r["invoiced_rc"]) == invoiced[r["month"]]
             assert Decimal(r["collected_rc"]) == collected[r["month"]]
+
+
+def test_truth_recognition_follows_stripes_worked_example() -> None:
+    # Stripe: 120 USD over 2024-06-15 12:00 → 2024-10-13 12:00 UTC (120 days)
+    start = int(datetime(2024, 6, 15, 12, tzinfo=UTC).timestamp())
+    end = int(datetime(2024, 10, 13, 12, tzinfo=UTC).timestamp())
+    rows = recognition_schedule(12000, "usd", Decimal(1), start, start, end)
+    assert [(m.isoformat(), minor, rc) for m, minor, rc, _ in rows] == [
+        ("2024-06-01", 1550, Decimal("15.50")),
+        ("2024-07-01", 3100, Decimal("31.00")),
+        ("2024-08-01", 3100, Decimal("31.00")),
+        ("2024-09-01", 3000, Decimal("30.00")),
+        ("2024-10-01", 1250, Decimal("12.50")),
+    ]
+    assert [deferred for *_, deferred in rows][-1] == 0
+    # a line without a period, billed on 2024-07-30 12:00: at once, that month
+    (row,) = recognition_schedule(999, "jpy", Decimal(1), end - 75 * 86_400, None, None)
+    assert row == (date(2024, 7, 1), 999, Decimal(999), Decimal(0))
+
+
+def test_truth_refunded_and_deferred_revenue_roll_forward(company) -> None:
+    """refunded follows the refunds; deferred(m) = deferred(m − 1) + billed(m) − recognised(m)."""
+    home, _ = company
+    rates = _rates(home)
+
+    def rc(amount: int, ccy: str, d: date) -> Decimal:
+        major = Decimal(amount).scaleb(-EXP[ccy])
+        return (major * _rate(rates, ccy, d)).quantize(Decimal("1e-6"), rounding=ROUND_HALF_UP)
+
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for re in export(home, "refunds"):
+        if re["status"] == "succeeded":
+            d = day(re["created"])
+            refunded[d.replace(day=1).isoformat()] += rc(re["amount"], re["currency"], d)
+    billed: dict[str, Decimal] = defaultdict(Decimal)
+    for inv in export(home, "invoices"):
+        t = inv["status_transitions"]["finalized_at"]
+        if inv["status"] in ("open", "paid", "uncollectible") and t is not None:
+            d = day(t)
+            for ln in inv["lines"]["data"]:
+                net = ln["amount"] - sum(x["amount"] for x in ln["discount_amounts"])
+                billed[d.replace(day=1).isoformat()] += rc(net, inv["currency"], d)
+    with open(home / "truth" / "monthly.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    deferred = Decimal(0)
+    for r in rows:
+        assert Decimal(r["refunded_rc"]) == refunded[r["month"]]
+        deferred += billed[r["month"]] - Decimal(r["recognized_rc"])
+        assert Decimal(r["deferred_end_rc"]) == deferred, r["month"]
+    assert sum(Decimal(r["recognized_rc"]) for r in rows) > 0 and deferred > 0
+    assert sum(refunded.values(), Decimal(0)) > 0
 
 
 def test_manifest_is_written(company) -> None:

@@ -459,6 +459,8 @@ class Timeline(Billing, Payments):
         for entity, objs in self.objs.items():
             co.exports.write(entity, objs.values())
         co.truth.add_customer(self.c.id, self.cur, self.versions)
+        for inv in self.objs["invoices"].values():
+            co.truth.add_recognition(inv)
         co.crm.account(self.account)
 
     # -- plans ---------------------------------------------------------------------------------

@@ -457,6 +457,7 @@ class Payments:
             "status": "succeeded",
             "transfer_reversal": None,
         }
+        co.truth.add_refunded(t, amount, cur)
         self.scen(
             "partial_refund"
             if amount < left or ch["amount_refunded"] < ch["amount"]

@@ -16,7 +16,16 @@ Rules as implemented (and stated in the report):
   ``mrr_rc = round(mrr × rate, 6)`` (half away from zero) per customer and day;
 - a movement's delta in rc = ``round((c − p) × rate(d), 6)``; monthly contraction and churn are
   reported as positive magnitudes; ``fx_impact = end − start − Σ signed deltas``;
-- invoiced/collected: ``round(amount_major × rate(day), 6)`` per invoice/charge, then summed.
+- invoiced/collected/refunded: ``round(amount_major × rate(day), 6)`` per invoice/charge/refund,
+  then summed;
+- revenue recognition (``recognition_schedule``): every line of an invoice whose final status is
+  open, paid or uncollectible (finalised; never draft or void), net of its discount amounts and
+  without tax, from the month of the invoice's finalisation through the month holding the last
+  second of its service period; recognised through month m = round(net × share, half away from
+  zero) in minor units, share = seconds of the period before the end of m ÷ seconds of the period
+  (1 once the month ends after the period's start for a line without a positive period);
+  in rc ``round(major(cumulative) × rate(finalised day), 6)`` differenced month by month, and
+  deferred = ``round(major(net) × rate, 6)`` − that.
 """
 
 from __future__ import annotations
@@ -26,12 +35,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from .catalog import Price
-from .common import EXPONENT, day_of, minor_to_major, round6, trunc6
+from .common import EXPONENT, day_of, minor_to_major, round6, trunc6, ts
 from .fx import FxRates
 
 _NORMALISE = {"month": (1, 1), "year": (1, 12), "week": (52, 12), "day": (365, 12)}
@@ -87,6 +98,47 @@ def version_mrr(v: Version, d: date) -> Decimal:
     return trunc6(mrr)
 
 
+RECOGNISED_STATUSES = ("open", "paid", "uncollectible")
+
+
+def _next_month(m: date) -> date:
+    return (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _round_half_away(x: Fraction) -> int:
+    sign = -1 if x < 0 else 1
+    return sign * int(abs(x) + Fraction(1, 2))
+
+
+def recognition_schedule(
+    net_minor: int,
+    currency: str,
+    rate: Decimal,
+    finalized_at: int,
+    start: int | None,
+    end: int | None,
+) -> list[tuple[date, int, Decimal, Decimal]]:
+    """(month, recognised minor units, recognised rc, deferred rc at month end) of one line."""
+    invoiced = day_of(finalized_at).replace(day=1)
+    has_period = start is not None and end is not None and end > start
+    point = start if start is not None else finalized_at
+    last = max(invoiced, day_of(end - 1 if has_period else point).replace(day=1))
+    net_rc = round6(minor_to_major(net_minor, currency) * rate)
+    rows: list[tuple[date, int, Decimal, Decimal]] = []
+    m, prev_minor, prev_rc = invoiced, 0, ZERO
+    while m <= last:
+        boundary = ts(_next_month(m))
+        if has_period:
+            share = Fraction(min(max(boundary - start, 0), end - start), end - start)
+        else:
+            share = Fraction(1 if point < boundary else 0)
+        cum = _round_half_away(net_minor * share)
+        cum_rc = round6(minor_to_major(cum, currency) * rate)
+        rows.append((m, cum - prev_minor, cum_rc - prev_rc, net_rc - cum_rc))
+        m, prev_minor, prev_rc = _next_month(m), cum, cum_rc
+    return rows
+
+
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
 
 
@@ -98,6 +150,9 @@ class Truth:
         self.movements: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
         self.invoiced: dict[date, Decimal] = defaultdict(Decimal)
         self.collected: dict[date, Decimal] = defaultdict(Decimal)
+        self.refunded: dict[date, Decimal] = defaultdict(Decimal)
+        self.recognized: dict[date, Decimal] = defaultdict(Decimal)
+        self.deferred_end: dict[date, Decimal] = defaultdict(Decimal)
         self.movement_rows: list[tuple[str, date, str, Decimal, Decimal]] = []
         self._chunks: list[pl.DataFrame] = []
         self._rows: tuple[list, list, list, list, list] = ([], [], [], [], [])
@@ -118,6 +173,28 @@ class Truth:
         self.collected[d.replace(day=1)] += round6(
             minor_to_major(amount, currency) * self.fx.rate(currency, d)
         )
+
+    def add_refunded(self, t: int, amount: int, currency: str) -> None:
+        d = day_of(t)
+        self.refunded[d.replace(day=1)] += round6(
+            minor_to_major(amount, currency) * self.fx.rate(currency, d)
+        )
+
+    def add_recognition(self, inv: dict[str, Any]) -> None:
+        """Recognise the lines of an invoice in its final state (call once per invoice)."""
+        finalized_at = inv["status_transitions"]["finalized_at"]
+        if inv["status"] not in RECOGNISED_STATUSES or finalized_at is None:
+            return
+        currency = inv["currency"]
+        rate = self.fx.rate(currency, day_of(finalized_at))
+        for line in inv["lines"]["data"]:
+            net = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
+            period = line.get("period") or {}
+            for m, _, rc, deferred in recognition_schedule(
+                net, currency, rate, finalized_at, period.get("start"), period.get("end")
+            ):
+                self.recognized[m] += rc
+                self.deferred_end[m] += deferred
 
     def customer_segments(self, versions: dict[str, list[Version]]) -> list[tuple[date, Decimal]]:
         """(day from which, customer MRR in currency) at every day the MRR may change."""
@@ -223,6 +300,9 @@ class Truth:
                     "fx_impact_mrr": end_rc - start_rc - signed,
                     "invoiced_rc": self.invoiced.get(m, ZERO),
                     "collected_rc": self.collected.get(m, ZERO),
+                    "refunded_rc": self.refunded.get(m, ZERO),
+                    "recognized_rc": self.recognized.get(m, ZERO),
+                    "deferred_end_rc": self.deferred_end.get(m, ZERO),
                 }
             )
             start_rc = end_rc

@@ -1,8 +1,9 @@
 -- SaaS metrics per calendar month under the configured metric policies, in the reporting
 -- currency: the MRR metrics of int_metrics_monthly (balances, movements, FX impact, churn
 -- rates, NRR, GRR, ARPA, LTV; see there for each formula), with usage revenue, invoiced and
--- cash collected. recognized_revenue and deferred_revenue_end are NULL until revenue
--- recognition (fct_revenue_recognition) is built.
+-- cash collected, refunded, and the revenue recognised in the month and deferred at its end
+-- (fct_revenue_recognition: Σ recognized_rc of the month; Σ deferred_end_rc of the month's
+-- rows, which covers every line invoiced by then whose service has not fully passed).
 with
 
 mrr_metrics as (
@@ -25,6 +26,34 @@ invoiced as (
         sum(total_rc) as invoiced
     from {{ ref('fct_invoices') }}
     where finalized_at is not null
+    group by all
+),
+
+recognition as (
+    select
+        month,
+        recognized_rc,
+        deferred_end_rc
+    from {{ ref('fct_revenue_recognition') }}
+),
+
+revenue as (
+    select
+        mrr_metrics.month,
+        coalesce(sum(recognition.recognized_rc), 0) as recognized_revenue,
+        coalesce(sum(recognition.deferred_end_rc), 0) as deferred_revenue_end
+    from mrr_metrics
+    left join recognition
+        on mrr_metrics.month = recognition.month
+    group by all
+),
+
+refunds as (
+    select
+        cast(date_trunc('month', occurred_date) as date) as month,
+        sum(amount_rc) as refunded
+    from {{ ref('fct_payments') }}
+    where kind = 'refund' and status = 'succeeded'
     group by all
 ),
 
@@ -57,19 +86,22 @@ final as (
         mrr_metrics.grr,
         mrr_metrics.arpa,
         mrr_metrics.ltv,
-        cast(null as decimal(38, 6)) as recognized_revenue,
-        cast(null as decimal(38, 6)) as deferred_revenue_end,
+        revenue.recognized_revenue,
+        revenue.deferred_revenue_end,
         mrr_metrics.start_mrr,
         mrr_metrics.start_customers,
         mrr_metrics.churned_customers,
         mrr_metrics.reporting_currency,
         coalesce(usage.usage_revenue, 0) as usage_revenue,
         coalesce(cash.cash_collected, 0) as cash_collected,
-        coalesce(invoiced.invoiced, 0) as invoiced
+        coalesce(invoiced.invoiced, 0) as invoiced,
+        coalesce(refunds.refunded, 0) as refunded
     from mrr_metrics
     left join usage on mrr_metrics.month = usage.month
     left join invoiced on mrr_metrics.month = invoiced.month
     left join cash on mrr_metrics.month = cash.month
+    left join revenue on mrr_metrics.month = revenue.month
+    left join refunds on mrr_metrics.month = refunds.month
 )
 
 select * from final
