@@ -3,7 +3,7 @@
 with
 
 invoices as (
-    select * exclude (lines_json, payments_json) from {{ ref('stg_gateway__invoices') }}
+    select * exclude (lines_json, payments_json, taxes_json) from {{ ref('stg_gateway__invoices') }}
 ),
 
 rates as (

@@ -29,6 +29,8 @@ renamed as (
         coalesce({{ json_bool('obj', '$.disputed') }}, false) as is_disputed,
         {{ json_str('obj', '$.failure_code') }} as failure_code,
         {{ json_str('obj', '$.outcome.network_decline_code') }} as network_decline_code,
+        -- the issuer's decline reason (insufficient_funds, do_not_honor, …) of a failed charge
+        {{ json_str('obj', '$.outcome.reason') }} as outcome_reason,
         {{ json_ref_id('obj', '$.balance_transaction') }} as balance_transaction_id,
         {{ json_ref_id('obj', '$.on_behalf_of') }} as on_behalf_of_account_id,
         {{ json_ref_id('obj', '$.transfer_data.destination') }} as transfer_destination_account_id,

@@ -68,6 +68,12 @@ renamed as (
         {{ json_ref_id('obj', '$.charge') }} as charge_id,
         coalesce(obj -> '$.payments.data', cast('[]' as json)) as payments_json,
         coalesce(obj -> '$.lines.data', cast('[]' as json)) as lines_json,
+        -- the invoice's tax breakdown in either shape: dahlia `total_taxes[]` (tax rate at
+        -- `tax_rate_details.tax_rate`) or older `total_tax_amounts[]` (at `tax_rate`)
+        case
+            when json_type(obj, '$.total_taxes') = 'ARRAY' then obj -> '$.total_taxes'
+            else coalesce(obj -> '$.total_tax_amounts', cast('[]' as json))
+        end as taxes_json,
         _version_at as version_at,
         api_version
     from amounts

@@ -15,6 +15,7 @@ renamed as (
         try_cast({{ json_str('obj', '$.percentage') }} as decimal(9, 4)) as percentage,
         upper({{ json_str('obj', '$.country') }}) as country,
         {{ json_str('obj', '$.jurisdiction') }} as jurisdiction,
+        upper({{ json_str('obj', '$.state') }}) as state,
         {{ json_str('obj', '$.display_name') }} as display_name,
         {{ json_str('obj', '$.tax_type') }} as tax_type,
         coalesce({{ json_bool('obj', '$.inclusive') }}, false) as is_inclusive,
