@@ -966,6 +966,29 @@ def hand_written_company() -> Company:
         }
     )
 
+    # --- ledger (issue 4) --------------------------------------------------------------------
+    # The balance transactions of the application fee, the transfer and the payout (so that the
+    # ledger's gateway balance reconciles with them), and the dispute closing as lost.
+    c.export(balance_txn("txn_fee1", 100, "usd", 0, "2024-03-05", "fee_1", "application_fee"))
+    c.export(balance_txn("txn_tr1", -500, "usd", 0, "2024-03-05", "tr_1", "transfer"))
+    c.export(balance_txn("txn_po1", -16962, "usd", 0, "2024-03-06", "po_1", "payout"))
+    c.event(
+        "charge.dispute.closed",
+        "2024-05-01 00:00",
+        {
+            "id": "dp_B1",
+            "object": "dispute",
+            "charge": {"id": "ch_B1", "object": "charge"},
+            "amount": 135900,
+            "currency": "eur",
+            "status": "lost",
+            "reason": "fraudulent",
+            "created": epoch("2024-04-01"),
+            "balance_transactions": [{"id": "txn_dpB"}],
+        },
+    )
+    # --- end ledger ----------------------------------------------------------------------------
+
     # CRM: A linked by custom field, B by name, a deleted account, a stale custom field
     acc = c.crm["account"]
     acc.append(

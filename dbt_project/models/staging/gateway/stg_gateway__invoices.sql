@@ -26,7 +26,10 @@ amounts as (
         {{ json_int('obj', '$.total') }} as total_minor,
         {{ json_int('obj', '$.amount_paid') }} as amount_paid_minor,
         {{ json_int('obj', '$.amount_due') }} as amount_due_minor,
-        {{ json_int('obj', '$.amount_remaining') }} as amount_remaining_minor
+        {{ json_int('obj', '$.amount_remaining') }} as amount_remaining_minor,
+        -- customer balance before / after finalisation (Stripe sign: positive = the customer owes)
+        {{ json_int('obj', '$.starting_balance') }} as starting_balance_minor,
+        {{ json_int('obj', '$.ending_balance') }} as ending_balance_minor
     from latest
 ),
 
@@ -49,6 +52,8 @@ renamed as (
         amount_paid_minor,
         amount_due_minor,
         amount_remaining_minor,
+        starting_balance_minor,
+        ending_balance_minor,
         {{ to_major('subtotal_minor', 'ccy') }} as subtotal,
         {{ to_major('discount_minor', 'ccy') }} as discount,
         {{ to_major('tax_minor', 'ccy') }} as tax,

@@ -1,0 +1,100 @@
+-- Ledger postings of invoices (DESIGN §5), one CTE per rule; amounts in the invoice currency,
+-- + debit / − credit. Receivable, deferred revenue, tax and customer balance are carried at the
+-- invoice's rate (the day it was finalised), so settling them elsewhere realises FX.
+--   invoice_finalized    Dr accounts_receivable  total − customer balance applied
+--                        Dr customer_balance     balance applied (ending − starting balance;
+--                                                a credit note invoice below zero credits it)
+--                        Cr deferred_revenue     subtotal − discounts
+--                        Cr tax_payable          tax
+--   invoice_voided       the finalisation reversed, on the day it was voided
+--   invoice_written_off  Dr bad_debt             amount remaining (marked uncollectible)
+--                        Cr accounts_receivable  amount remaining
+with
+
+invoices as (
+    select * from {{ ref('fct_invoices') }}
+    where finalized_at is not null
+),
+
+balances as (
+    select
+        invoice_id,
+        starting_balance_minor,
+        ending_balance_minor
+    from {{ ref('stg_gateway__invoices') }}
+),
+
+amounts as (
+    select
+        invoices.invoice_id,
+        invoices.customer_id,
+        invoices.status,
+        invoices.currency,
+        invoices.finalized_at,
+        invoices.voided_at,
+        invoices.marked_uncollectible_at,
+        invoices.fx_rate_date as invoice_rate_date,
+        invoices.total,
+        coalesce(invoices.subtotal, 0) - coalesce(invoices.discount, 0) as revenue,
+        coalesce(invoices.tax, 0) as tax,
+        coalesce(invoices.amount_remaining, 0) as amount_remaining,
+        {{ to_major(
+            'coalesce(balances.ending_balance_minor - balances.starting_balance_minor, 0)', 'invoices.currency'
+        ) }} as balance_applied
+    from invoices
+    left join balances
+        on invoices.invoice_id = balances.invoice_id
+),
+
+invoice_finalized as (
+    select
+        'invoice_finalized:' || invoice_id as entry_id,
+        finalized_at as occurred_at,
+        customer_id,
+        currency,
+        'invoice_finalized' as event_type,
+        invoice_id as source_id,
+        [
+            {{ debit(1, 'accounts_receivable', 'total - balance_applied', 'invoice_rate_date') }},
+            {{ debit(2, 'customer_balance', 'balance_applied', 'invoice_rate_date') }},
+            {{ credit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date') }},
+            {{ credit(4, 'tax_payable', 'tax', 'invoice_rate_date') }}
+        ] as posting_lines
+    from amounts
+),
+
+invoice_voided as (
+    select
+        'invoice_voided:' || invoice_id as entry_id,
+        voided_at as occurred_at,
+        customer_id,
+        currency,
+        'invoice_voided' as event_type,
+        invoice_id as source_id,
+        [
+            {{ credit(1, 'accounts_receivable', 'total - balance_applied', 'invoice_rate_date') }},
+            {{ credit(2, 'customer_balance', 'balance_applied', 'invoice_rate_date') }},
+            {{ debit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date') }},
+            {{ debit(4, 'tax_payable', 'tax', 'invoice_rate_date') }}
+        ] as posting_lines
+    from amounts
+    where status = 'void' and voided_at is not null
+),
+
+invoice_written_off as (
+    select
+        'invoice_written_off:' || invoice_id as entry_id,
+        marked_uncollectible_at as occurred_at,
+        customer_id,
+        currency,
+        'invoice_written_off' as event_type,
+        invoice_id as source_id,
+        [
+            {{ debit(1, 'bad_debt', 'amount_remaining', 'cast(marked_uncollectible_at as date)') }},
+            {{ credit(2, 'accounts_receivable', 'amount_remaining', 'invoice_rate_date') }}
+        ] as posting_lines
+    from amounts
+    where status = 'uncollectible' and marked_uncollectible_at is not null
+)
+
+{{ ledger_lines(['invoice_finalized', 'invoice_voided', 'invoice_written_off']) }}
