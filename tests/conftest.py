@@ -65,3 +65,33 @@ def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     revstack(home, "build")
     return home
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-written company of tests/dbt_dev_seed.py, built by a full `dbt build` (every
+    model, data test and unit test), in a subprocess so no connection stays open here."""
+    from tests.dbt_dev_seed import build_dev_warehouse
+
+    tmp = tmp_path_factory.mktemp("dbt")
+    path = build_dev_warehouse(tmp / "warehouse" / "revstack.duckdb")
+    dbt = Path(sys.executable).with_name("dbt")
+    project = ROOT / "dbt_project"
+    result = subprocess.run(
+        [str(dbt), "build", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
+        env={**os.environ, "REVSTACK_WAREHOUSE": str(path)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:]
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second, small simulated company (200 customers × 12 months, seed 3), built end to end,
+    for the reports and the ledger, whose figures are recomputed from its landing files."""
+    home = tmp_path_factory.mktemp("small_home")
+    revstack(home, "simulate", "--customers", "200", "--months", "12", "--seed", "3")
+    revstack(home, "build")
+    return home

@@ -7,46 +7,13 @@ JPY subscription, trials, a 50 % coupon, past_due/unpaid, churn and reactivation
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.dbt_dev_seed import build_dev_warehouse
-
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-
-
-@pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # a subprocess, so that no dbt-duckdb connection stays open in this process
-    tmp = tmp_path_factory.mktemp("dbt")
-    path = build_dev_warehouse(tmp / "warehouse" / "revstack.duckdb")
-    dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-        ],
-        env={**os.environ, "REVSTACK_WAREHOUSE": str(path)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    return path
 
 
 @pytest.fixture()

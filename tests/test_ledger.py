@@ -1,26 +1,20 @@
 """The revenue ledger (fct_revenue_ledger, issue 4) on real data.
 
-On the hand-written company of tests/dbt_dev_seed.py, built with the ledger and everything it
-depends on: the postings of each kind of event, worked out by hand, the realised FX, the trial
-balance and the gateway balance. On a small simulated company (e2e): the number of entries per
-event type and the balances that must agree with the gateway (customer balances, receivables).
-The posting rules themselves are dbt unit tests beside the models
+On the hand-written company of tests/dbt_dev_seed.py (the session's full dev-seed build): the
+postings of each kind of event, worked out by hand, the realised FX, the trial balance and the
+gateway balance. On a small simulated company (e2e): the number of entries per event type and the
+balances that must agree with the gateway (customer balances, receivables). The posting rules
+themselves are dbt unit tests beside the models
 (dbt_project/models/intermediate/ledger/_ledger__models.yml).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-
-from tests.conftest import revstack
-from tests.dbt_dev_seed import build_dev_warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 LINE = (
@@ -29,42 +23,9 @@ LINE = (
 )
 
 
-@pytest.fixture(scope="module")
-def ledger_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The dev seed, with fct_revenue_ledger, its parents and their tests built by dbt."""
-    tmp = tmp_path_factory.mktemp("ledger")
-    path = build_dev_warehouse(tmp / "warehouse" / "revstack.duckdb")
-    dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--select",
-            "+fct_revenue_ledger",
-            "--indirect-selection",
-            "cautious",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-        ],
-        env={**os.environ, "REVSTACK_WAREHOUSE": str(path)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert "assert_ledger_entries_balance" in result.stdout  # the blocking test ran
-    return path
-
-
 @pytest.fixture()
-def con(ledger_warehouse: Path):
-    connection = duckdb.connect(str(ledger_warehouse), read_only=True)
+def con(built_warehouse: Path):
+    connection = duckdb.connect(str(built_warehouse), read_only=True)
     yield connection
     connection.close()
 
@@ -222,14 +183,6 @@ def test_debits_and_credits_are_non_negative_decimals(con) -> None:
 
 
 # --- a small simulated company (e2e) ----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def small_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("ledger_home")
-    revstack(home, "simulate", "--customers", "200", "--months", "12", "--seed", "3")
-    revstack(home, "build")
-    return home
 
 
 @pytest.fixture()

@@ -18,8 +18,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import revstack
-from tests.test_dbt_project import built_warehouse  # noqa: F401  (the dev-seed fixture)
 from tests.test_simulator import EXP, _rate, _rates, export
 
 Q6 = Decimal("1e-6")
@@ -60,7 +58,7 @@ def rows(con, sql: str) -> list[dict]:
 
 
 @pytest.fixture()
-def dev(built_warehouse: Path):  # noqa: F811
+def dev(built_warehouse: Path):
     connection = duckdb.connect(str(built_warehouse), read_only=True)
     yield connection
     connection.close()
@@ -119,10 +117,12 @@ def test_dev_seed_dunning_disputes_tax_marketplace(dev) -> None:
             "mean_days_to_recover": None,
         }
     ]
-    # dp_B1: 1,359 EUR disputed 2024-04-01 (charged in February), fee 15 EUR, still open
+    # dp_B1: 1,359 EUR disputed 2024-04-01 (charged in February), fee 15 EUR, closed as lost
     april = rows(dev, "select * from marts.rpt_disputes where month = '2024-04-01'")[0]
     eur_apr1 = april["disputed_amount_rc"] / Decimal(1359)
-    assert april["disputes_opened"] == 1 and april["disputes_open"] == 1
+    assert april["disputes_opened"] == 1 and april["disputes_open"] == 0
+    assert (april["disputes_lost"], april["disputes_won"], april["win_rate"]) == (1, 0, 0)
+    assert april["amount_lost_rc"] == april["disputed_amount_rc"] == Decimal("1472.4765")
     assert april["dispute_fees_rc"] == (15 * eur_apr1).quantize(Q6) == Decimal("16.2525")
     assert april["dispute_rate"] is None  # no charge in April
     feb = rows(dev, "select * from marts.rpt_disputes where month = '2024-02-01'")[0]
@@ -149,12 +149,9 @@ def test_dev_seed_dunning_disputes_tax_marketplace(dev) -> None:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("reports_home")
-    revstack(home, "simulate", "--seed", "3", "--customers", "200", "--months", "12")
-    revstack(home, "build")
-    connection = duckdb.connect(str(home / "warehouse" / "revstack.duckdb"), read_only=True)
-    yield home, connection
+def sim(small_home: Path):
+    connection = duckdb.connect(str(small_home / "warehouse" / "revstack.duckdb"), read_only=True)
+    yield small_home, connection
     connection.close()
 
 
