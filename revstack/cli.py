@@ -199,6 +199,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     from orchestration.dbt_project import prepare_if_stale
 
     prepare_if_stale()  # before the services start, so that they find a parsed project
+    import dagster as dg
+
+    # Create the Dagster instance's storage once, here: `dagster dev` and the first build would
+    # otherwise both create the SQLite schema of an empty DAGSTER_HOME at the same moment, and the
+    # loser fails (alembic_version UNIQUE) or hangs.
+    with dg.DagsterInstance.get():
+        pass
     root = config.PROJECT_ROOT
     bin_dir = Path(sys.executable).parent
     procs: list[subprocess.Popen] = []
