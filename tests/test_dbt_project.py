@@ -184,8 +184,12 @@ def test_revenue_recognition_by_hand(con) -> None:
         " where invoice_line_id = ? order by month",
         ["il_A1_mar"],
     ).fetchall()
-    # 150 USD for 2024-03-05 → 2024-04-05 (31 days): March 27/31 = 130.645 → 130.65 (half up)
-    assert rows == [("2024-03-01", 13065, Decimal("19.35")), ("2024-04-01", 1935, Decimal("0"))]
+    # 150 USD for 2024-03-05 → 2024-04-05 (31 days): March 27/31 = 130.645 → 130.65 (half up),
+    # gross. re_A1 refunds 25 of the invoice (150 + a 25 proration) on 20 March, before anything
+    # was recognised in an earlier month: all 25 comes out of deferred revenue, 21.43 of it from
+    # this line (150/175, the proration line 3.57). So March recognises
+    # 130.65 − round(21.43 × 130.65/150) = 130.65 − 18.67 = 111.98, and April the rest of 128.57.
+    assert rows == [("2024-03-01", 11198, Decimal("16.59")), ("2024-04-01", 1659, Decimal("0"))]
     year = con.execute(
         "select recognized_minor, recognized from marts.fct_revenue_recognition"
         " where invoice_line_id = 'il_C1_year' order by month"

@@ -755,7 +755,9 @@ def test_truth_recognition_follows_stripes_worked_example() -> None:
 
 
 def test_truth_refunded_and_deferred_revenue_roll_forward(company) -> None:
-    """refunded follows the refunds; deferred(m) = deferred(m − 1) + billed(m) − recognised(m)."""
+    """refunded follows the refunds; deferred(m) = deferred(m − 1) + billed(m) − recognised(m)
+    − given back(m), where given back is what refunds take out of deferred revenue (at most the
+    refunded amount) and what voids of earlier-finalised invoices reverse (their whole net)."""
     home, _ = company
     rates = _rates(home)
 
@@ -769,22 +771,36 @@ def test_truth_refunded_and_deferred_revenue_roll_forward(company) -> None:
             d = day(re["created"])
             refunded[d.replace(day=1).isoformat()] += rc(re["amount"], re["currency"], d)
     billed: dict[str, Decimal] = defaultdict(Decimal)
+    voided: dict[str, Decimal] = defaultdict(Decimal)
     for inv in export(home, "invoices"):
         t = inv["status_transitions"]["finalized_at"]
-        if inv["status"] in ("open", "paid", "uncollectible") and t is not None:
-            d = day(t)
-            for ln in inv["lines"]["data"]:
-                net = ln["amount"] - sum(x["amount"] for x in ln["discount_amounts"])
-                billed[d.replace(day=1).isoformat()] += rc(net, inv["currency"], d)
+        if inv["status"] in ("open", "paid", "uncollectible", "void") and t is not None:
+            d, ccy = day(t), inv["currency"]
+            net_rc = sum(
+                rc(ln["amount"] - sum(x["amount"] for x in ln["discount_amounts"]), ccy, d)
+                for ln in inv["lines"]["data"]
+            )
+            billed[d.replace(day=1).isoformat()] += net_rc
+            if inv["status"] == "void":
+                v = day(inv["status_transitions"]["voided_at"]).replace(day=1).isoformat()
+                voided[v] += net_rc
     with open(home / "truth" / "monthly.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    deferred = Decimal(0)
+    deferred, months_with_refunds, total_given_back = Decimal(0), 0, Decimal(0)
     for r in rows:
-        assert Decimal(r["refunded_rc"]) == refunded[r["month"]]
-        deferred += billed[r["month"]] - Decimal(r["recognized_rc"])
-        assert Decimal(r["deferred_end_rc"]) == deferred, r["month"]
+        m = r["month"]
+        assert Decimal(r["refunded_rc"]) == refunded[m]
+        expected = deferred + billed[m] - Decimal(r["recognized_rc"]) - voided[m]
+        given_back = expected - Decimal(r["deferred_end_rc"])
+        if refunded[m] == 0:
+            assert given_back == 0, m
+        else:
+            months_with_refunds += 1
+            assert 0 <= given_back <= refunded[m], m
+            total_given_back += given_back
+        deferred = Decimal(r["deferred_end_rc"])
     assert sum(Decimal(r["recognized_rc"]) for r in rows) > 0 and deferred > 0
-    assert sum(refunded.values(), Decimal(0)) > 0
+    assert months_with_refunds > 0 and total_given_back > 0
 
 
 def test_manifest_is_written(company) -> None:

@@ -1,5 +1,6 @@
 -- The waterfall adds up: along an invoiced month, recognised so far + deferred at the end of
--- the recognition month = the month's invoiced (net) amount; per recognition month, the
+-- the recognition month + deferred given back by refunds and credit notes = the month's
+-- invoiced (net) amount; per recognition month, the
 -- waterfall's recognised and deferred equal metrics_monthly's recognized_revenue and
 -- deferred_revenue_end.
 with
@@ -8,10 +9,10 @@ rows_off as (
     select
         'row' as kind,
         recognition_month as month,
-        cumulative_recognized_rc + deferred_end_rc as left_amount,
+        cumulative_recognized_rc + deferred_end_rc + reversed_deferred_rc as left_amount,
         invoiced_rc as right_amount
     from {{ ref('rpt_revenue_waterfall') }}
-    where cumulative_recognized_rc + deferred_end_rc != invoiced_rc
+    where cumulative_recognized_rc + deferred_end_rc + reversed_deferred_rc != invoiced_rc
 ),
 
 columns as (

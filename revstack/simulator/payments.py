@@ -458,6 +458,9 @@ class Payments:
             "transfer_reversal": None,
         }
         co.truth.add_refunded(t, amount, cur)
+        refunded_invoice = co.legacy.charge_invoice.get(ch["id"])
+        if refunded_invoice is not None:
+            co.truth.add_reversal(refunded_invoice, t, re_id, amount)
         self.scen(
             "partial_refund"
             if amount < left or ch["amount_refunded"] < ch["amount"]

@@ -25,7 +25,9 @@ Rules as implemented (and stated in the report):
   zero) in minor units, share = seconds of the period before the end of m ÷ seconds of the period
   (1 once the month ends after the period's start for a line without a positive period);
   in rc ``round(major(cumulative) × rate(finalised day), 6)`` differenced month by month, and
-  deferred = ``round(major(net) × rate, 6)`` − that.
+  deferred = ``round(major(net) × rate, 6)`` − that; a refund takes its deferred part out of the
+  invoice's lines and stops recognising it (``invoice_recognition``); a finalised invoice voided
+  later recognises nothing and its lines are deferred from its month until the void's month.
 """
 
 from __future__ import annotations
@@ -110,6 +112,100 @@ def _round_half_away(x: Fraction) -> int:
     return sign * int(abs(x) + Fraction(1, 2))
 
 
+def _round_ratio(numerator: int, denominator: int) -> int:
+    return _round_half_away(Fraction(numerator, denominator))
+
+
+@dataclass(frozen=True)
+class _Line:
+    line_id: str
+    net: int
+    start: int | None
+    end: int | None
+    point: int  # when a line without a positive period is recognised
+
+    @property
+    def has_period(self) -> bool:
+        return self.start is not None and self.end is not None and self.end > self.start
+
+    def gross_by(self, boundary: int) -> int:
+        """Recognised (gross of reversals) by ``boundary`` in minor units."""
+        if self.has_period:
+            assert self.start is not None and self.end is not None
+            span = self.end - self.start
+            return _round_half_away(
+                self.net * Fraction(min(max(boundary - self.start, 0), span), span)
+            )
+        return self.net if self.point < boundary else 0
+
+
+def invoice_recognition(
+    lines: list[tuple[str, int, int | None, int | None]],
+    currency: str,
+    rate: Decimal,
+    finalized_at: int,
+    tax: int,
+    total: int,
+    reversals: list[tuple[int, str, int]],
+) -> dict[str, list[tuple[date, int, Decimal, Decimal]]]:
+    """Per line id: (month, recognised minor units, recognised rc, deferred rc at month end).
+
+    ``lines`` are (id, net minor units, period start, period end); ``reversals`` (time, id,
+    amount) are the refunds and unsettled credit notes against the invoice. A reversal's tax
+    part is amount × tax ÷ total, its contra part the rest × recognised before its month ÷ the
+    invoice's net, and its deferred part D the remainder: D leaves the lines' deferred balances
+    in its month (split over the lines by what each had still to recognise, cumulatively rounded
+    in line id order) and each line's later recognition is reduced by round(D_line × recognised
+    since ÷ what remained).
+    """
+    invoiced = day_of(finalized_at).replace(day=1)
+    objs = sorted(
+        (_Line(i, n, s, e, s if s is not None else finalized_at) for i, n, s, e in lines),
+        key=lambda x: x.line_id,
+    )
+    revenue = sum(x.net for x in objs)
+    # per line: (reversal month, deferred given back, recognised before, remaining)
+    taken: dict[str, list[tuple[date, int, int, int]]] = defaultdict(list)
+    for t, _, amount in sorted(reversals, key=lambda r: (r[0], r[1])):
+        month = day_of(t).replace(day=1)
+        before = [x.gross_by(ts(month)) if invoiced < month else 0 for x in objs]
+        tax_part = _round_ratio(amount * tax, total) if total > 0 and tax > 0 else 0
+        part = amount - tax_part
+        if revenue <= 0:
+            continue  # all contra revenue, nothing deferred to take back
+        contra = _round_ratio(part * min(max(sum(before), 0), revenue), revenue)
+        deferred = part - contra
+        remaining = [x.net - b for x, b in zip(objs, before, strict=True)]
+        if deferred == 0 or sum(remaining) == 0:
+            continue
+        through, done = 0, 0
+        for x, b, q in zip(objs, before, remaining, strict=True):
+            through += q
+            upto = _round_ratio(deferred * through, sum(remaining))
+            if q != 0:
+                taken[x.line_id].append((month, upto - done, b, q))
+            done = upto
+    out: dict[str, list[tuple[date, int, Decimal, Decimal]]] = {}
+    for x in objs:
+        last = max(
+            invoiced,
+            day_of(x.end - 1 if x.has_period else x.point).replace(day=1),  # type: ignore[operator]
+        )
+        rows: list[tuple[date, int, Decimal, Decimal]] = []
+        m, prev_minor, prev_rc = invoiced, 0, ZERO
+        while m <= last:
+            gross = x.gross_by(ts(_next_month(m)))
+            applied = [r for r in taken[x.line_id] if r[0] <= m]
+            cum = gross - sum(_round_ratio(d * (gross - b), q) for _, d, b, q in applied)
+            kept = x.net - sum(d for _, d, _, _ in applied)
+            cum_rc = round6(minor_to_major(cum, currency) * rate)
+            kept_rc = round6(minor_to_major(kept, currency) * rate)
+            rows.append((m, cum - prev_minor, cum_rc - prev_rc, kept_rc - cum_rc))
+            m, prev_minor, prev_rc = _next_month(m), cum, cum_rc
+        out[x.line_id] = rows
+    return out
+
+
 def recognition_schedule(
     net_minor: int,
     currency: str,
@@ -119,24 +215,9 @@ def recognition_schedule(
     end: int | None,
 ) -> list[tuple[date, int, Decimal, Decimal]]:
     """(month, recognised minor units, recognised rc, deferred rc at month end) of one line."""
-    invoiced = day_of(finalized_at).replace(day=1)
-    has_period = start is not None and end is not None and end > start
-    point = start if start is not None else finalized_at
-    last = max(invoiced, day_of(end - 1 if has_period else point).replace(day=1))
-    net_rc = round6(minor_to_major(net_minor, currency) * rate)
-    rows: list[tuple[date, int, Decimal, Decimal]] = []
-    m, prev_minor, prev_rc = invoiced, 0, ZERO
-    while m <= last:
-        boundary = ts(_next_month(m))
-        if has_period:
-            share = Fraction(min(max(boundary - start, 0), end - start), end - start)
-        else:
-            share = Fraction(1 if point < boundary else 0)
-        cum = _round_half_away(net_minor * share)
-        cum_rc = round6(minor_to_major(cum, currency) * rate)
-        rows.append((m, cum - prev_minor, cum_rc - prev_rc, net_rc - cum_rc))
-        m, prev_minor, prev_rc = _next_month(m), cum, cum_rc
-    return rows
+    return invoice_recognition(
+        [("line", net_minor, start, end)], currency, rate, finalized_at, 0, 0, []
+    )["line"]
 
 
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
@@ -153,6 +234,7 @@ class Truth:
         self.refunded: dict[date, Decimal] = defaultdict(Decimal)
         self.recognized: dict[date, Decimal] = defaultdict(Decimal)
         self.deferred_end: dict[date, Decimal] = defaultdict(Decimal)
+        self.reversals: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
         self.movement_rows: list[tuple[str, date, str, Decimal, Decimal]] = []
         self._chunks: list[pl.DataFrame] = []
         self._rows: tuple[list, list, list, list, list] = ([], [], [], [], [])
@@ -180,19 +262,51 @@ class Truth:
             minor_to_major(amount, currency) * self.fx.rate(currency, d)
         )
 
+    def add_reversal(self, invoice_id: str, t: int, source_id: str, amount: int) -> None:
+        """Money given back against an invoice (a refund), for recognition to net."""
+        self.reversals[invoice_id].append((t, source_id, amount))
+
     def add_recognition(self, inv: dict[str, Any]) -> None:
-        """Recognise the lines of an invoice in its final state (call once per invoice)."""
+        """Recognise the lines of an invoice in its final state (call once per invoice, after
+        its refunds)."""
         finalized_at = inv["status_transitions"]["finalized_at"]
-        if inv["status"] not in RECOGNISED_STATUSES or finalized_at is None:
+        if finalized_at is None:
             return
         currency = inv["currency"]
         rate = self.fx.rate(currency, day_of(finalized_at))
-        for line in inv["lines"]["data"]:
-            net = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
-            period = line.get("period") or {}
-            for m, _, rc, deferred in recognition_schedule(
-                net, currency, rate, finalized_at, period.get("start"), period.get("end")
-            ):
+        if inv["status"] == "void":
+            # finalised, then voided: nothing recognised, deferred until the void's month
+            voided = day_of(inv["status_transitions"]["voided_at"] or finalized_at).replace(day=1)
+            m = day_of(finalized_at).replace(day=1)
+            while m < voided:
+                for line in inv["lines"]["data"]:
+                    net = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
+                    self.deferred_end[m] += round6(minor_to_major(net, currency) * rate)
+                m = _next_month(m)
+            return
+        if inv["status"] not in RECOGNISED_STATUSES:
+            return
+        lines = [
+            (
+                line["id"],
+                line["amount"] - sum(d["amount"] for d in line["discount_amounts"]),
+                (line.get("period") or {}).get("start"),
+                (line.get("period") or {}).get("end"),
+            )
+            for line in inv["lines"]["data"]
+        ]
+        tax = sum(x["amount"] for x in inv.get("total_taxes") or [])
+        schedule = invoice_recognition(
+            lines,
+            currency,
+            rate,
+            finalized_at,
+            tax,
+            inv["total"],
+            self.reversals.get(inv["id"], []),
+        )
+        for rows in schedule.values():
+            for m, _, rc, deferred in rows:
                 self.recognized[m] += rc
                 self.deferred_end[m] += deferred
 

@@ -1,6 +1,8 @@
 -- Ledger postings of invoices (DESIGN §5), one CTE per rule; amounts in the invoice currency,
 -- + debit / − credit. Receivable, deferred revenue, tax and customer balance are carried at the
--- invoice's rate (the day it was finalised), so settling them elsewhere realises FX.
+-- invoice's rate (the day it was finalised), so settling them elsewhere realises FX; deferred
+-- revenue in rc is the sum of the invoice's lines converted one by one (int_revenue_lines), as
+-- recognition converts them, so the account's balance equals the recognition schedule's.
 --   invoice_finalized    Dr accounts_receivable  total − customer balance applied
 --                        Dr customer_balance     balance applied (ending − starting balance;
 --                                                a credit note invoice below zero credits it)
@@ -14,6 +16,15 @@ with
 invoices as (
     select * from {{ ref('fct_invoices') }}
     where finalized_at is not null
+),
+
+line_revenue as (
+    select
+        invoice_id,
+        sum(net_minor) as revenue_minor,
+        sum({{ to_rc(to_major('net_minor', 'currency'), 'fx_rate') }}) as revenue_rc
+    from {{ ref('int_revenue_lines') }}
+    group by invoice_id
 ),
 
 balances as (
@@ -36,6 +47,11 @@ amounts as (
         invoices.fx_rate_date as invoice_rate_date,
         invoices.total,
         coalesce(invoices.subtotal, 0) - coalesce(invoices.discount, 0) as revenue,
+        case
+            when line_revenue.revenue_minor
+                = coalesce(invoices.subtotal_minor, 0) - coalesce(invoices.discount_minor, 0)
+                then line_revenue.revenue_rc
+        end as revenue_rc,
         coalesce(invoices.tax, 0) as tax,
         coalesce(invoices.amount_remaining, 0) as amount_remaining,
         {{ to_major(
@@ -44,6 +60,8 @@ amounts as (
     from invoices
     left join balances
         on invoices.invoice_id = balances.invoice_id
+    left join line_revenue
+        on invoices.invoice_id = line_revenue.invoice_id
 ),
 
 invoice_finalized as (
@@ -57,7 +75,7 @@ invoice_finalized as (
         [
             {{ debit(1, 'accounts_receivable', 'total - balance_applied', 'invoice_rate_date') }},
             {{ debit(2, 'customer_balance', 'balance_applied', 'invoice_rate_date') }},
-            {{ credit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date') }},
+            {{ credit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date', 'revenue_rc') }},
             {{ credit(4, 'tax_payable', 'tax', 'invoice_rate_date') }}
         ] as posting_lines
     from amounts
@@ -74,7 +92,7 @@ invoice_voided as (
         [
             {{ credit(1, 'accounts_receivable', 'total - balance_applied', 'invoice_rate_date') }},
             {{ credit(2, 'customer_balance', 'balance_applied', 'invoice_rate_date') }},
-            {{ debit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date') }},
+            {{ debit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date', 'revenue_rc') }},
             {{ debit(4, 'tax_payable', 'tax', 'invoice_rate_date') }}
         ] as posting_lines
     from amounts
