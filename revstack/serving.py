@@ -21,9 +21,10 @@ import duckdb
 
 from revstack import config
 
-# Schemas copied into the snapshot: the marts (the public contract) and the load metadata the app
-# shows on its data-health page (what loaded, what was quarantined, schema drift).
-PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "raw_meta")
+# Schemas copied into the snapshot: the marts (the public contract), the load metadata the app
+# shows on its data-health page (what loaded, what was quarantined, schema drift), and the alerts
+# raised by the checks (``ops.alerts``, see revstack.alerts).
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "raw_meta", "ops")
 
 
 @dataclass(frozen=True)
