@@ -23,6 +23,20 @@ DEFAULT_SEED = 42
 DEFAULT_CUSTOMERS = 1000
 DEFAULT_MONTHS = 24
 DEFAULT_START = date(2024, 11, 1)
+# the kinds of ``revstack.simulator.drift.KINDS``, named here for --help without importing the
+# simulator (and polars) on every command; a test keeps the two equal
+DRIFT_KINDS = (
+    "duplicate_file",
+    "renamed_column",
+    "gl_sync_gap",
+    "payout_mismatch",
+    "crm_wrong_customer",
+    "unbilled_usage",
+    "volume_drop",
+    "late_events",
+    "gl_currency_missing",
+    "tax_rate_change",
+)
 
 
 class CommandError(Exception):
@@ -57,7 +71,12 @@ def landing_is_empty() -> bool:
 # ----------------------------------------------------------------------------------- simulate
 def cmd_simulate(args: argparse.Namespace) -> int:
     from revstack.simulator import simulate
+    from revstack.simulator.drift import DriftError, parse_kinds
 
+    try:
+        inject = parse_kinds(getattr(args, "inject", None) or ())
+    except DriftError as exc:
+        raise CommandError(str(exc)) from exc
     if not landing_is_empty():
         if not getattr(args, "replace", False):
             raise CommandError(
@@ -70,13 +89,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         for path in (config.warehouse_path(), config.serving_path()):
             path.unlink(missing_ok=True)
     started = time.perf_counter()
-    manifest = simulate(
-        config.home(),
-        seed=args.seed,
-        customers=args.customers,
-        months=args.months,
-        start=args.start,
-    )
+    try:
+        manifest = simulate(
+            config.home(),
+            seed=args.seed,
+            customers=args.customers,
+            months=args.months,
+            start=args.start,
+            inject=inject,
+        )
+    except DriftError as exc:
+        raise CommandError(f"{exc}; the landing zone holds a partial company") from exc
     elapsed = time.perf_counter() - started
     counts = manifest.get("counts", {}) if isinstance(manifest, dict) else {}
     print(
@@ -88,6 +111,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             line = ", ".join(f"{entity} {n:,}" for entity, n in entities.items())
             print(f"  {source:<11} {line}")
     print(f"ground truth: {config.truth_dir()}")
+    if inject:
+        print(
+            f"injected drift: {', '.join(inject)} "
+            f"(recorded in {config.truth_dir() / 'injected_drift.json'})"
+        )
     return 0
 
 
@@ -327,6 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=_date, default=DEFAULT_START, help="first day, YYYY-MM-DD")
     p.add_argument(
         "--replace", action="store_true", help="clear an existing company and its warehouse first"
+    )
+    p.add_argument(
+        "--inject",
+        action="append",
+        metavar="KIND",
+        help="inject a known drift (repeatable or comma-separated; 'all' for every kind): "
+        + ", ".join(DRIFT_KINDS),
     )
     p.set_defaults(func=cmd_simulate)
 

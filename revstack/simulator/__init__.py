@@ -2,7 +2,8 @@
 
 ``simulate(home)`` writes ``home/landing/{gateway,crm,usage,accounting,fx}/...`` in each source's
 own export format (contracts §2, §4) and ``home/truth/`` (contracts §6), computed from the
-simulator's own state with the arithmetic of contracts §5.
+simulator's own state with the arithmetic of contracts §5. ``inject=`` adds known drifts
+(``drift.KINDS``) and records each in ``home/truth/injected_drift.json``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from .common import DAY, add_months_date
+from .drift import Drift, parse_kinds
 from .model import Company, Timeline
 
 __all__ = ["simulate"]
@@ -26,13 +29,21 @@ def simulate(
     customers: int = 1000,
     months: int = 24,
     start: date = date(2024, 11, 1),
+    inject: Iterable[str] = (),
 ) -> dict:
-    """Simulate ``customers`` customers over [start, start + months) and return the manifest."""
+    """Simulate ``customers`` customers over [start, start + months) and return the manifest.
+
+    ``inject``: drift kinds (``drift.KINDS``) to inject; raises ``drift.DriftError`` when the
+    company cannot hold one of them."""
     if customers < 1 or months < 1:
         raise ValueError("customers and months must be positive")
     home = Path(home)
     end = add_months_date(start, months)
+    kinds = parse_kinds(inject)
+    drift = Drift(kinds, seed=seed, customers=customers, start=start, end=end) if kinds else None
     co = Company(home, seed, start, end, months)
+    if drift is not None:
+        drift.attach(co)
     co.publish_catalog()
 
     rng = random.Random(f"signups:{seed}")
@@ -53,6 +64,8 @@ def simulate(
         timeline.finish()
     co.crm.add_prospects(max(1, customers // 10), co.start_ts, co.end_ts)
     co.payouts()
+    if drift is not None:
+        drift.before_close(co)
     co.exports.close()
 
     event_files = co.events.finish()
@@ -64,6 +77,7 @@ def simulate(
     crm_counts = co.crm.write(home, end, co.end_ts + 6 * 3600)
     accounting_counts = co.books.write(home, end)
     truth_counts = co.truth.write(home / "truth")
+    injected = drift.finish(home) if drift is not None else None
 
     manifest = {
         "seed": seed,
@@ -87,6 +101,12 @@ def simulate(
         "crm_links": co.crm.links,
         "scenarios": dict(sorted(co.stats.scenarios.items())),
     }
+    if injected is not None:
+        manifest["injected_drift"] = {
+            "kinds": list(kinds),
+            "records": len(injected),
+            "file": "truth/injected_drift.json",
+        }
     truth_dir = home / "truth"
     (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return manifest

@@ -29,10 +29,15 @@ class Billing:
         desc = f"{'Trial period for ' if trial else ''}{it.quantity} × {it.price.obj['nickname']}"
         return self._line(amount, it.price, it.quantity, p0, p1, desc, sub=s, item=it)
 
-    def _usage_line(self, s: Subscription, it: Item, p0: int, p1: int) -> dict:
+    def _usage_line(
+        self, s: Subscription, it: Item, p0: int, p1: int, renewal: bool = False
+    ) -> dict:
         qty = self.co.usage.generate(self.c.id, p0, p1, self.usage_intensity, self.usage_source)
+        drift = self.co.drift
+        if drift is not None:  # the usage that reaches the invoice (all of it, unless injected)
+            qty = drift.bill_usage(self.c, s, it, p0, p1, qty, renewal)
         self.scen("usage_line")
-        return self._line(
+        line = self._line(
             (it.price.unit_amount or 0) * qty,
             it.price,
             qty,
@@ -42,6 +47,9 @@ class Billing:
             sub=s,
             item=it,
         )
+        if drift is not None:
+            drift.usage_line(line)
+        return line
 
     def _ii_line(self, ii: dict[str, Any]) -> dict:
         price = self.co.catalog.price_by_id[ii["pricing"]["price_details"]["price"]]
@@ -165,7 +173,7 @@ class Billing:
         d = s.discount if s else None
         active = d is not None and d.start <= t and (d.end is None or t < d.end)
         amount_off_left = d.coupon.amount_off if active and d and d.coupon.amount_off else 0
-        tax_rate = c.tax_rate
+        tax_rate = c.tax_rate if co.drift is None else co.drift.tax_rate(c, t)
         totals_tax: dict[str, list[int]] = {}
         subtotal = discount_total = tax_total = 0
         for ln in lines:
@@ -370,9 +378,9 @@ class Billing:
         if inv["total"] == 0:
             return
         books, d = self.co.books, day_of(t)
-        tax = sum(x["amount"] for x in inv["total_taxes"])
-        total_rc = books.rc(inv["total"], self.cur, d)
-        tax_rc = books.rc(tax, self.cur, d)
+        cur, tax = self._gl_view(inv, t)
+        total_rc = books.rc(inv["total"], cur, d)
+        tax_rc = books.rc(tax, cur, d)
         rev_rc = total_rc - tax_rc
         # split revenue by kind in proportion of net line amounts (the last kind takes the rest)
         by_kind: dict[str, int] = defaultdict(int)
@@ -402,7 +410,7 @@ class Billing:
             self.c.id,
             inv["number"],
             inv["id"],
-            self.cur,
+            cur,
             t,
             inv["due_date"],
             inv["subtotal"],
@@ -424,13 +432,21 @@ class Billing:
         self.scen("invoice_void")
         # reverse the posting
         books, d = self.co.books, day_of(t)
-        tax = sum(x["amount"] for x in inv["total_taxes"])
-        total_rc, tax_rc = books.rc(inv["total"], self.cur, d), books.rc(tax, self.cur, d)
+        cur, tax = self._gl_view(inv, t)
+        total_rc, tax_rc = books.rc(inv["total"], cur, d), books.rc(tax, cur, d)
         lines = [("receivable", -total_rc, Decimal(0)), ("sales", total_rc - tax_rc, tax_rc)]
         if tax_rc:
             lines.append(("tax", tax_rc, Decimal(0)))
         books.post(t, "ACCREC", inv["id"], lines, description=f"Void {inv['number']}")
         self._xero_status(inv, "VOIDED")
+
+    def _gl_view(self, inv: dict, t: int) -> tuple[str, int]:
+        """The currency and tax with which the GL books ``inv``: the gateway's, unless a drift
+        is injected."""
+        tax = sum(x["amount"] for x in inv["total_taxes"])
+        if self.co.drift is None:
+            return self.cur, tax
+        return self.co.drift.gl_view(inv, self.cur, tax, t)
 
     def _xero_status(self, inv: dict, status: str) -> None:
         books = self.co.books

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounting import Books
 from .billing import Billing
@@ -49,6 +49,9 @@ from .stripe import (
 from .truth import Truth, Version
 from .usage import SOURCES, UsageStream
 from .writer import Exports, MonthlySpool, dumps
+
+if TYPE_CHECKING:
+    from .drift import Drift
 
 GATEWAY_ENTITIES = (
     "customers",
@@ -191,6 +194,7 @@ class Company:
         self.stats = Stats()
         self.payable: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
         self.connected_accounts = [self.ids.new("acct", 16) for _ in range(12)]
+        self.drift: Drift | None = None  # injected drift (drift.py); None = the clean company
 
     def emit(self, t: int, type_: str, obj: dict[str, Any], prev: dict | None = None) -> None:
         legacy = t < self.cutoff_ts
@@ -267,6 +271,8 @@ class Company:
                         created = day + 2 * HOUR
                         arrival = day + 2 * DAY
                         po_id, txn_id = self.ids.new("po"), self.ids.new("txn")
+                        if self.drift is not None:
+                            amount = self.drift.payout_amount(po_id, currency, day, amount, pending)
                         po = {
                             "id": po_id,
                             "object": "payout",
@@ -657,7 +663,7 @@ class Timeline(Billing, Payments):
         ]
         metered = self._metered(s)
         if metered:
-            lines.append(self._usage_line(s, metered, old_start, old_end))
+            lines.append(self._usage_line(s, metered, old_start, old_end, renewal=True))
         lines.extend(self._ii_line(ii) for ii in s.pending)
         s.pending = []
         self.invoice(t, s, "subscription_cycle", lines, old_start, old_end, finalize_after=HOUR)

@@ -18,6 +18,7 @@ class UsageStream:
         self.rng = random.Random(f"usage:{seed}")
         self._n = 0
         self.duplicates = 0
+        self.drift = None  # drift.Drift when a volume drop is injected
 
     def _event_line(self, source: str, eid: str, customer: str, t_ms: int, value: int) -> str:
         stamp = to_dt(t_ms // 1000).strftime("%Y-%m-%dT%H:%M:%S")
@@ -40,6 +41,10 @@ class UsageStream:
                 eid = f"{self._n:08x}-{rng.getrandbits(48):012x}"
                 line = self._event_line(source, eid, customer, t_ms, value)
                 t = t_ms // 1000
+                if self.drift is not None and not self.drift.keep_usage(t, value):
+                    if rng.random() < 0.003:  # the same draws as a kept event
+                        rng.randrange(DAY)
+                    continue
                 self.spool.add(t, line)
                 if rng.random() < 0.003:  # the collector re-delivers it a day or two later
                     self.spool.add(t + DAY + rng.randrange(DAY), line)
