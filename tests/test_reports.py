@@ -295,47 +295,81 @@ def test_sim_dunning(sim, gw) -> None:
             assert r["mean_days_to_recover"] is None and r["median_days_to_recover"] is None
 
 
+def _half_up(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def test_sim_tax(sim, gw) -> None:
+    """rpt_tax from the landing files: tax entries at the invoice's rate in its month; a voided
+    invoice reversed in its void's month; a refund's tax part (amount × tax ÷ total) spread over
+    the entries by their tax with cumulative rounding, at the invoice's rate in the refund's
+    month."""
     _, con = sim
     exp: dict[tuple, dict] = defaultdict(lambda: defaultdict(Decimal))
     taxes_of = {}
+    voids = 0
     for inv in gw.invoices:
         fin = inv["status_transitions"]["finalized_at"]
-        if fin is None or inv["status"] not in ("open", "paid", "uncollectible"):
+        if fin is None or inv["status"] not in ("open", "paid", "uncollectible", "void"):
             continue
         d = ts(fin).date()
-        taxes_of[inv["id"]] = inv
+        taxes_of[inv["id"]] = (inv, d)
+        voided = inv["status_transitions"]["voided_at"] if inv["status"] == "void" else None
         for t in inv["total_taxes"]:
-            e = exp[(month_of(d), t["tax_rate_details"]["tax_rate"])]
+            rate_id = t["tax_rate_details"]["tax_rate"]
             taxable = gw.rc(t["taxable_amount"], inv["currency"], d)
-            if t["taxability_reason"] == "reverse_charge":
-                e["reverse"] += taxable
-            else:
-                e["taxable"] += taxable
-            e["tax"] += gw.rc(t["amount"], inv["currency"], d)
+            tax = gw.rc(t["amount"], inv["currency"], d)
+            kind = "reverse" if t["taxability_reason"] == "reverse_charge" else "taxable"
+            exp[(month_of(d), rate_id)][kind] += taxable
+            exp[(month_of(d), rate_id)]["tax"] += tax
+            if voided is not None:
+                voids += 1
+                exp[(month_of(ts(voided).date()), rate_id)][kind] -= taxable
+                exp[(month_of(ts(voided).date()), rate_id)]["voided"] += tax
     refunded_tax = 0
     for re in gw.refunds:
-        inv = taxes_of.get(gw.invoice_of.get(re["charge"]))
-        if re["status"] != "succeeded" or inv is None or inv["total"] <= 0:
+        inv, d = taxes_of.get(gw.invoice_of.get(re["charge"]), (None, None))
+        if re["status"] != "succeeded" or inv is None or inv["status"] == "void":
             continue
-        d = ts(re["created"]).date()
-        for t in inv["total_taxes"]:
-            if t["amount"]:
-                minor = (2 * re["amount"] * t["amount"] + inv["total"]) // (2 * inv["total"])
-                refunded_tax += minor
-                exp[(month_of(d), t["tax_rate_details"]["tax_rate"])]["refunded"] += gw.rc(
-                    minor, inv["currency"], d
-                )
+        entries = [t for t in inv["total_taxes"] if t["amount"]]
+        invoice_tax = sum(t["amount"] for t in entries)
+        if inv["total"] <= 0 or invoice_tax <= 0:
+            continue
+        part = _half_up(re["amount"] * invoice_tax, inv["total"])
+        through, done = 0, 0
+        for t in entries:
+            through += t["amount"]
+            upto = _half_up(part * through, invoice_tax)
+            refunded_tax += upto - done
+            key = (month_of(ts(re["created"]).date()), t["tax_rate_details"]["tax_rate"])
+            exp[key]["refunded"] += gw.rc(upto - done, inv["currency"], d)
+            done = upto
     got = {(r["month"], r["tax_rate_id"]): r for r in rows(con, "select * from marts.rpt_tax")}
     assert set(got) == set(exp)
-    assert sum(e["reverse"] for e in exp.values()) > 0 and refunded_tax > 0
+    assert sum(e["reverse"] for e in exp.values()) > 0 and refunded_tax > 0 and voids > 0
     for key, e in exp.items():
         r = got[key]
         assert r["taxable_amount_rc"] == e["taxable"], key
         assert r["tax_collected_rc"] == e["tax"], key
         assert r["tax_refunded_rc"] == e["refunded"], key
-        assert r["net_tax_rc"] == e["tax"] - e["refunded"], key
+        assert r["tax_voided_rc"] == e["voided"], key
+        assert r["net_tax_rc"] == e["tax"] - e["refunded"] - e["voided"], key
         assert r["reverse_charge_amount_rc"] == e["reverse"], key
+
+
+def test_sim_tax_reconciles_to_the_ledger(sim) -> None:
+    """Σ net_tax_rc per month is the month's movement of tax_payable in the ledger, exactly."""
+    _, con = sim
+    diff = rows(
+        con,
+        "with r as (select month, sum(net_tax_rc) as t from marts.rpt_tax group by 1),"
+        " l as (select date_trunc('month', occurred_at)::date as month, -sum(amount_rc) as t"
+        " from marts.fct_revenue_ledger where account = 'tax_payable' group by 1)"
+        " select coalesce(r.month, l.month) as month, r.t as report, l.t as ledger"
+        " from r full join l on r.month = l.month order by 1",
+    )
+    assert len(diff) == 12 and all(x["report"] == x["ledger"] for x in diff)
+    assert sum(x["ledger"] for x in diff) > 0
 
 
 def _aging(gw: Gateway, last: date) -> tuple[dict, dict]:

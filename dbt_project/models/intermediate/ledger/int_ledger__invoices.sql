@@ -2,7 +2,9 @@
 -- + debit / − credit. Receivable, deferred revenue, tax and customer balance are carried at the
 -- invoice's rate (the day it was finalised), so settling them elsewhere realises FX; deferred
 -- revenue in rc is the sum of the invoice's lines converted one by one (int_revenue_lines), as
--- recognition converts them, so the account's balance equals the recognition schedule's.
+-- recognition converts them, so the account's balance equals the recognition schedule's; tax
+-- payable in rc is the sum of the invoice's tax entries converted one by one
+-- (int_invoice_taxes), as rpt_tax reports them.
 --   invoice_finalized    Dr accounts_receivable  total − customer balance applied
 --                        Dr customer_balance     balance applied (ending − starting balance;
 --                                                a credit note invoice below zero credits it)
@@ -24,6 +26,15 @@ line_revenue as (
         sum(net_minor) as revenue_minor,
         sum({{ to_rc(to_major('net_minor', 'currency'), 'fx_rate') }}) as revenue_rc
     from {{ ref('int_revenue_lines') }}
+    group by invoice_id
+),
+
+entry_taxes as (
+    select
+        invoice_id,
+        sum(tax_minor) as tax_minor,
+        sum(tax_rc) as tax_rc
+    from {{ ref('int_invoice_taxes') }}
     group by invoice_id
 ),
 
@@ -53,6 +64,7 @@ amounts as (
                 then line_revenue.revenue_rc
         end as revenue_rc,
         coalesce(invoices.tax, 0) as tax,
+        case when entry_taxes.tax_minor = coalesce(invoices.tax_minor, 0) then entry_taxes.tax_rc end as tax_rc,
         coalesce(invoices.amount_remaining, 0) as amount_remaining,
         {{ to_major(
             'coalesce(balances.ending_balance_minor - balances.starting_balance_minor, 0)', 'invoices.currency'
@@ -62,6 +74,8 @@ amounts as (
         on invoices.invoice_id = balances.invoice_id
     left join line_revenue
         on invoices.invoice_id = line_revenue.invoice_id
+    left join entry_taxes
+        on invoices.invoice_id = entry_taxes.invoice_id
 ),
 
 invoice_finalized as (
@@ -76,7 +90,7 @@ invoice_finalized as (
             {{ debit(1, 'accounts_receivable', 'total - balance_applied', 'invoice_rate_date') }},
             {{ debit(2, 'customer_balance', 'balance_applied', 'invoice_rate_date') }},
             {{ credit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date', 'revenue_rc') }},
-            {{ credit(4, 'tax_payable', 'tax', 'invoice_rate_date') }}
+            {{ credit(4, 'tax_payable', 'tax', 'invoice_rate_date', 'tax_rc') }}
         ] as posting_lines
     from amounts
 ),
@@ -93,7 +107,7 @@ invoice_voided as (
             {{ credit(1, 'accounts_receivable', 'total - balance_applied', 'invoice_rate_date') }},
             {{ credit(2, 'customer_balance', 'balance_applied', 'invoice_rate_date') }},
             {{ debit(3, 'deferred_revenue', 'revenue', 'invoice_rate_date', 'revenue_rc') }},
-            {{ debit(4, 'tax_payable', 'tax', 'invoice_rate_date') }}
+            {{ debit(4, 'tax_payable', 'tax', 'invoice_rate_date', 'tax_rc') }}
         ] as posting_lines
     from amounts
     where status = 'void' and voided_at is not null

@@ -2,7 +2,8 @@
 -- int_revenue_reversals (tax part, contra revenue for the part already recognised, the rest out
 -- of deferred revenue; DESIGN §5). The deferred part is posted in the reporting currency as
 -- int_revenue_reversal_lines computes it per line, so deferred_revenue moves exactly as
--- fct_revenue_recognition's deferred balance does.
+-- fct_revenue_recognition's deferred balance does, and the tax part as int_revenue_reversal_taxes
+-- spreads it over the invoice's tax entries, as rpt_tax reports it.
 --   refund        Dr refunds              contra part            (contra revenue, its day's rate)
 --                 Dr deferred_revenue     deferred part          (invoice rate, per line)
 --                 Dr tax_payable          tax part               (invoice rate)
@@ -26,13 +27,25 @@ deferred_rc as (
     group by source_id
 ),
 
+tax_rc as (
+    select
+        source_id,
+        sum(tax_minor) as tax_minor,
+        sum(tax_rc) as tax_rc
+    from {{ ref('int_revenue_reversal_taxes') }}
+    group by source_id
+),
+
 reversals_rc as (
     select
         reversals.*,
-        deferred_rc.deferred_rc
+        deferred_rc.deferred_rc,
+        case when tax_rc.tax_minor = reversals.tax_minor then tax_rc.tax_rc end as tax_rc
     from reversals
     left join deferred_rc
         on reversals.source_id = deferred_rc.source_id
+    left join tax_rc
+        on reversals.source_id = tax_rc.source_id
 ),
 
 amounts as (
@@ -48,6 +61,7 @@ amounts as (
         {{ to_major('deferred_minor', 'currency') }} as deferred_part,
         coalesce(deferred_rc, 0) as deferred_part_rc,
         {{ to_major('tax_minor', 'currency') }} as tax,
+        tax_rc,
         {{ to_major('gateway_minor', 'currency') }} as gateway,
         {{ to_major('receivable_minor', 'currency') }} as receivable,
         {{ to_major('customer_balance_minor', 'currency') }} as customer_balance,
@@ -66,7 +80,7 @@ refund as (
         [
             {{ debit(1, 'refunds', 'contra_revenue', 'event_date') }},
             {{ debit(2, 'deferred_revenue', 'deferred_part', 'null', 'deferred_part_rc') }},
-            {{ debit(3, 'tax_payable', 'tax', 'invoice_rate_date') }},
+            {{ debit(3, 'tax_payable', 'tax', 'invoice_rate_date', 'tax_rc') }},
             {{ credit(4, 'gateway_balance', 'gateway', 'event_date') }}
         ] as posting_lines
     from amounts
@@ -84,7 +98,7 @@ credit_note as (
         [
             {{ debit(1, 'refunds', 'contra_revenue', 'event_date') }},
             {{ debit(2, 'deferred_revenue', 'deferred_part', 'null', 'deferred_part_rc') }},
-            {{ debit(3, 'tax_payable', 'tax', 'invoice_rate_date') }},
+            {{ debit(3, 'tax_payable', 'tax', 'invoice_rate_date', 'tax_rc') }},
             {{ credit(4, 'accounts_receivable', 'receivable', 'invoice_rate_date') }},
             {{ credit(5, 'customer_balance', 'customer_balance', 'event_date') }},
             {{ credit(6, 'bank', 'bank', 'event_date') }}
