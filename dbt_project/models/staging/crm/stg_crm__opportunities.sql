@@ -4,7 +4,8 @@ source as (
     select
         *,
         {{ optional_column(source('raw_crm', 'opportunity'), 'system_modstamp') }} as _system_modstamp,
-        {{ optional_column(source('raw_crm', 'opportunity'), 'last_modified_date') }} as _last_modified_date
+        {{ optional_column(source('raw_crm', 'opportunity'), 'last_modified_date') }} as _last_modified_date,
+        {{ optional_column(source('raw_crm', 'opportunity'), 'currency_iso_code') }} as _currency_iso_code
     from {{ source('raw_crm', 'opportunity') }}
 ),
 
@@ -27,6 +28,7 @@ renamed as (
         stage_name,
         type as opportunity_type,
         {{ parse_decimal('amount') }} as amount,
+        upper(nullif(trim(_currency_iso_code), '')) as currency,
         try_cast(probability as decimal(9, 4)) as probability,
         coalesce({{ parse_bool('is_closed') }}, false) as is_closed,
         coalesce({{ parse_bool('is_won') }}, false) as is_won,

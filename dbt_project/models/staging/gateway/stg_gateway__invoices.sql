@@ -71,6 +71,8 @@ renamed as (
         cast({{ json_ts('obj', '$.due_date') }} as date) as due_date,
         -- the older shape names the charge on the invoice; dahlia lists invoice_payments
         {{ json_ref_id('obj', '$.charge') }} as charge_id,
+        -- paid outside Stripe (a bank transfer marked paid by hand): no charge settles it
+        coalesce({{ json_bool('obj', '$.paid_out_of_band') }}, false) as is_paid_out_of_band,
         coalesce(obj -> '$.payments.data', cast('[]' as json)) as payments_json,
         coalesce(obj -> '$.lines.data', cast('[]' as json)) as lines_json,
         -- the invoice's tax breakdown in either shape: dahlia `total_taxes[]` (tax rate at
