@@ -5,7 +5,8 @@
 -- posts it, so the realised FX that the ledger carries at invoice rates is not compared. The GL
 -- side is int_gl_journal_lines in the revstack account vocabulary; a GL line's currency is the
 -- currency of the gateway object its journal references (journal `reference` or `source_id` =
--- the Stripe id), '(unknown)' when it references none.
+-- the Stripe id, or the Stripe id in the `reference` of the Xero invoice that is its source),
+-- '(unknown)' when it references none.
 --   gateway_vs_gl_cash     key <ccy>/payouts: payouts arrived (ledger `bank`, through the data's
 --                          last day) vs GL bank lines of journals that also move the Stripe
 --                          clearing account (gateway_balance);
@@ -168,20 +169,36 @@ object_currencies as (
     from gateway_objects
 ),
 
+xero_invoices as (
+    select
+        invoice_id,
+        nullif(reference, '') as reference
+    from {{ ref('stg_accounting__invoices') }}
+),
+
+-- the gateway object a journal line is about: its journal's reference, else its source_id, else
+-- (an ACCREC journal, whose source is the Xero invoice) that invoice's reference
 gl_lines as (
     select
         journal_lines.*,
-        coalesce(nullif(journal_lines.reference, ''), nullif(journal_lines.source_id, '')) as object_id,
-        coalesce(object_currencies.currency, '(unknown)') as currency,
+        coalesce(
+            by_reference.object_id, by_source.object_id, by_invoice.object_id,
+            nullif(journal_lines.reference, ''), nullif(journal_lines.source_id, '')
+        ) as object_id,
+        coalesce(by_reference.currency, by_source.currency, by_invoice.currency, '(unknown)') as currency,
         bool_or(journal_lines.revstack_account = 'gateway_balance' and journal_lines.amount > 0)
             over (partition by journal_lines.journal_id) as debits_clearing,
         bool_or(journal_lines.revstack_account = 'gateway_balance')
-            over (partition by journal_lines.journal_id)
-            as moves_clearing
+            over (partition by journal_lines.journal_id) as moves_clearing
     from {{ ref('int_gl_journal_lines') }} as journal_lines
-    left join object_currencies
-        on coalesce(nullif(journal_lines.reference, ''), nullif(journal_lines.source_id, ''))
-            = object_currencies.object_id
+    left join object_currencies as by_reference
+        on journal_lines.reference = by_reference.object_id
+    left join object_currencies as by_source
+        on journal_lines.source_id = by_source.object_id
+    left join xero_invoices
+        on journal_lines.source_id = xero_invoices.invoice_id
+    left join object_currencies as by_invoice
+        on xero_invoices.reference = by_invoice.object_id
 ),
 
 gl_side as (
