@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.checks import alerts_after_failure, alerts_after_success, ops_checks
 from orchestration.defs.dbt import dbt_resource, revstack_dbt_models
 from orchestration.defs.ingestion import raw_assets
 from orchestration.defs.publish import serving_snapshot
@@ -16,9 +17,10 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.schedules import build_job, nightly_build
 
 defs = dg.Definitions(
-    assets=[*raw_assets, revstack_dbt_models, serving_snapshot],
+    assets=[*raw_assets, revstack_dbt_models, ops_checks, serving_snapshot],
     jobs=[build_job],
     schedules=[nightly_build],
+    sensors=[alerts_after_success, alerts_after_failure],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,
 )

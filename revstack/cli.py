@@ -139,8 +139,11 @@ def run_build(quiet: bool = False) -> int:
             # the full event log is in the Dagster UI; the terminal gets warnings and a summary
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
+    from revstack import checks
+
+    after = checks.post_run(result.all_events, result.run_id, result.success)
     elapsed = time.perf_counter() - started
-    summary = _summarise(result)
+    summary = _summarise(result) + [f"  {line}" for line in after.outcome.lines()]
     if not quiet:
         for line in summary:
             print(line)

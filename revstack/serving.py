@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,6 +100,48 @@ def publish(
         with contextlib.suppress(FileNotFoundError):
             Path(str(tmp) + ".wal").unlink()
     return PublishResult(path=serving, published_at=published_at, tables=tables)
+
+
+def refresh_ops(warehouse: Path | None = None, serving: Path | None = None) -> bool:
+    """Replace the snapshot's ``ops`` schema (alerts, build log) with the warehouse's, keeping its
+    marts as they are, by the same copy-and-swap as :func:`publish`.
+
+    After a build that did not publish (a blocking check failed), the app still shows the last
+    good marts, and the alerts that say why they are not newer. Returns False when there is no
+    snapshot or no ``ops`` schema yet.
+    """
+    warehouse = warehouse or config.warehouse_path()
+    serving = serving or config.serving_path()
+    if not serving.exists() or not warehouse.exists():
+        return False
+    tmp = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        shutil.copyfile(serving, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"ATTACH {_sql_str(str(warehouse))} AS wh (READ_ONLY)")
+            tables = con.execute(
+                "select table_name from information_schema.tables"
+                " where table_catalog = 'wh' and table_schema = 'ops' order by table_name"
+            ).fetchall()
+            if not tables:
+                return False
+            con.execute("drop schema if exists ops cascade")
+            con.execute("create schema ops")
+            for (table,) in tables:
+                target = f"ops.{_quote(table)}"
+                con.execute(f"create table {target} as select * from wh.{target}")
+            con.execute("detach wh")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(tmp, serving)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(tmp) + ".wal").unlink()
 
 
 def connect_snapshot(serving: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -72,22 +72,20 @@ def test_sql_without_snapshot_fails_clearly(tmp_path: Path):
     assert "revstack build" in proc.stderr
 
 
-def test_build_on_an_empty_home_publishes_empty_marts(tmp_path: Path):
+def test_empty_home_then_a_broken_source_contract_keeps_the_snapshot(tmp_path: Path):
+    """An empty home builds and publishes empty marts; then a CRM export that lost a required
+    column stops the build before any mart changes, and the previous snapshot stays."""
     proc = revstack(tmp_path, "build")
     assert "build succeeded" in proc.stdout
-    counts = _counts(tmp_path / "warehouse" / "serving.duckdb")
+    snapshot = tmp_path / "warehouse" / "serving.duckdb"
+    counts = _counts(snapshot)
     assert counts["marts.dim_customers"] == 0
     assert counts["marts.metrics_monthly"] == 0
-
-
-def test_broken_source_contract_fails_the_build_and_keeps_the_snapshot(tmp_path: Path):
-    """A CRM export that lost a required column stops the build before any mart changes."""
-    revstack(tmp_path, "simulate", "--customers", "15", "--months", "3", "--seed", "3")
-    revstack(tmp_path, "build")
-    snapshot = tmp_path / "warehouse" / "serving.duckdb"
-    before = snapshot.read_bytes()
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        (first_build,) = con.execute("select build_id from meta.snapshot").fetchone()
 
     broken = tmp_path / "landing" / "crm" / "opportunity" / "zz_renamed_export.csv"
+    broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_text(
         "id,account_id,amount,close_date,is_won,is_deleted,stage\n"  # stage_name renamed
         "006X0000001,001X0000001,1200,2025-01-15,true,false,Closed Won\n"
@@ -96,7 +94,18 @@ def test_broken_source_contract_fails_the_build_and_keeps_the_snapshot(tmp_path:
     assert failed.returncode == 1
     assert "previous serving snapshot is unchanged" in failed.stderr
     assert "raw_crm/opportunity:contract" in failed.stdout
-    assert snapshot.read_bytes() == before
+    # the marts are the last good build's; the snapshot's ops schema says why they are not newer
+    assert _counts(snapshot) == counts
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert con.execute("select build_id from meta.snapshot").fetchone() == (first_build,)
+        open_alerts = con.execute(
+            "select check_name, severity from ops.alerts where status = 'open'"
+        ).fetchall()
+        builds = con.execute(
+            "select success, published from ops.builds order by finished_at"
+        ).fetchall()
+    assert ("raw_crm/opportunity:contract", "blocking") in open_alerts
+    assert builds == [(True, True), (False, False)]
     with duckdb.connect(str(tmp_path / "warehouse" / "revstack.duckdb"), read_only=True) as con:
         (drift,) = con.execute(
             "select count(*) from raw_meta.schema_drift"
@@ -107,6 +116,13 @@ def test_broken_source_contract_fails_the_build_and_keeps_the_snapshot(tmp_path:
         ).fetchone()
     assert drift == 1 and loaded == 0  # recorded, and not marked loaded: it will be retried
 
-    broken.unlink()  # the source fixes its export
-    revstack(tmp_path, "build")
-    assert snapshot.read_bytes() != before
+    broken.unlink()  # the source fixes its export: the next build publishes and resolves it
+    fixed = revstack(tmp_path, "build")
+    assert "build succeeded" in fixed.stdout
+    assert "resolved  [blocking] raw_crm/opportunity:contract" in fixed.stdout
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        (second_build,) = con.execute("select build_id from meta.snapshot").fetchone()
+        (still_open,) = con.execute(
+            "select count(*) from ops.alerts where status = 'open'"
+        ).fetchone()
+    assert second_build != first_build and still_open == 0

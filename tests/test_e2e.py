@@ -153,3 +153,19 @@ def test_bridge_identity_holds_every_month(built_home: Path):
         )
         assert bridged == row["mrr"], month
         previous_end = row["mrr"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("home", ["built_home", "small_home"])
+def test_a_clean_company_raises_no_alert(home: str, request: pytest.FixtureRequest):
+    """No reconciliation break, volume anomaly, stale source or failed check on the clean
+    simulated companies (2,000 customers × 24 months, and 200 × 12): no alert at all."""
+    path = request.getfixturevalue(home)
+    with duckdb.connect(str(path / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from ops.alerts").fetchone() == (0,)
+        (checked,) = con.execute(
+            "select count(distinct check_name) from marts.rpt_reconciliation"
+        ).fetchone()
+        assert checked == 13  # every reconciliation check ran
+        builds = con.execute("select success, published, open_alerts from ops.builds").fetchall()
+    assert builds and all(b == (True, True, 0) for b in builds)  # one per build of the home

@@ -4,19 +4,20 @@ import dagster as dg
 
 from revstack import config, serving
 
+from .checks import ops_checks
 from .dbt import revstack_dbt_models
 from .resources import WarehouseResource
 
 
 @dg.asset(
     key=dg.AssetKey(["serving", "snapshot"]),
-    deps=list(revstack_dbt_models.keys),
+    deps=[*revstack_dbt_models.keys, ops_checks.key],
     group_name="serving",
     kinds={"duckdb"},
     description="The marts copied into a new DuckDB file and swapped atomically over "
     "`warehouse/serving.duckdb`, which the app and analysts open read-only. Runs only when "
-    "every upstream dbt model and blocking check succeeded, so a failed build leaves the "
-    "previous snapshot untouched.",
+    "every upstream dbt model, blocking check and the checks step succeeded, so a failed "
+    "build leaves the previous snapshot untouched.",
 )
 def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     result = serving.publish(

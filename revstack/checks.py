@@ -1,0 +1,292 @@
+"""The checks step (DESIGN §6): what a build's checks found, as :class:`alerts.CheckResult`.
+
+Two kinds of results feed the alerts:
+
+* :func:`warehouse_results` reads the check marts the dbt build just made — the cross-system
+  reconciliation (``marts.rpt_reconciliation``: every ``break`` is an alert keyed by period and
+  key, with the rows of both sides from ``rpt_reconciliation_exceptions``), volume anomalies
+  (``marts.rpt_source_volume_daily``) and freshness (``marts.rpt_source_freshness``). The
+  ``ops/checks`` asset processes them inside the build, before the publish step.
+* :func:`run_results` reads a finished Dagster run's events: every asset check (a source's
+  contract, each dbt test) and every failed step. A failed check of ERROR severity is blocking —
+  it is what stopped the publish step — and alerts as such. :func:`post_run` processes them after
+  every build (the CLI calls it; a run-status sensor does for scheduled runs), records the build
+  in ``ops.builds`` and refreshes the snapshot's ``ops`` schema, so the app shows the alerts and
+  says the marts it shows are from the last good build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from revstack import alerts, config, serving
+from revstack.alerts import CheckResult
+
+# rpt_reconciliation's severity → the alert's. A break between systems alerts; it never stops
+# the publish step (the marts are right about each system; the systems disagree).
+RECON_SEVERITY = {"high": "error", "medium": "warning", "low": "warning"}
+EVIDENCE_ROWS = 10
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    (n,) = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return n > 0
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _evidence(text: str | None) -> list[dict[str, Any]]:
+    if not text:
+        return []
+    value = json.loads(text)
+    rows = value if isinstance(value, list) else [value]
+    return [r if isinstance(r, dict) else {"value": r} for r in rows[:EVIDENCE_ROWS]]
+
+
+def reconciliation_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    if not _table_exists(con, "marts", "rpt_reconciliation"):
+        return []
+    names = [
+        name
+        for (name,) in con.execute(
+            "select distinct check_name from marts.rpt_reconciliation"
+        ).fetchall()
+    ]
+    breaks = _rows(
+        con,
+        """
+        select r.check_name, r.period, r.key, r.left_amount, r.right_amount, r.difference,
+               r.unit, r.severity, r.left_source, r.right_source,
+               e.left_evidence, e.right_evidence, e.where_to_look
+        from marts.rpt_reconciliation as r
+        left join marts.rpt_reconciliation_exceptions as e
+            on r.check_name = e.check_name and r.period is not distinct from e.period
+                and r.key = e.key
+        where r.status = 'break'
+        order by r.check_name, r.period, r.key
+        """,
+    )
+    results: list[CheckResult] = []
+    failing = set()
+    for b in breaks:
+        name = f"reconciliation:{b['check_name']}"
+        failing.add(b["check_name"])
+        period = str(b["period"]) if b["period"] is not None else None
+        unit = f" {b['unit']}" if b["unit"] else ""
+        evidence = [
+            {
+                "side": "figures",
+                "left": b["left_amount"],
+                "right": b["right_amount"],
+                "difference": b["difference"],
+            },
+            *({"side": "left", **r} for r in _evidence(b["left_evidence"])),
+            *({"side": "right", **r} for r in _evidence(b["right_evidence"])),
+        ]
+        results.append(
+            CheckResult(
+                check_name=name,
+                severity=RECON_SEVERITY.get(b["severity"], "error"),  # type: ignore[arg-type]
+                passed=False,
+                key=f"{period}:{b['key']}" if period else str(b["key"]),
+                summary=(
+                    f"{b['check_name']} {b['key']}{' in ' + period if period else ''}:"
+                    f" {b['left_source']} {b['left_amount']}{unit}"
+                    f" vs {b['right_source']} {b['right_amount']}{unit},"
+                    f" difference {b['difference']}{unit}"
+                ),
+                evidence=evidence,
+                where=b["where_to_look"]
+                or f"marts.rpt_reconciliation where check_name = '{b['check_name']}'",
+                period=period,
+            )
+        )
+    results += [
+        CheckResult(f"reconciliation:{n}", "error", True) for n in names if n not in failing
+    ]
+    return results
+
+
+def source_health_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    if _table_exists(con, "marts", "rpt_source_volume_daily"):
+        anomalies = _rows(
+            con,
+            "select * from marts.rpt_source_volume_daily where status != 'ok'"
+            " order by source_name, business_day",
+        )
+        for a in anomalies:
+            baseline, status = a["baseline_rows"], a["status"].replace("_", " ")
+            results.append(
+                CheckResult(
+                    check_name="volume_anomaly",
+                    severity="warning",
+                    passed=False,
+                    key=f"{a['source_name']}:{a['business_day']}",
+                    summary=(
+                        f"{a['source_name']} {status} on {a['business_day']}:"
+                        f" {a['row_count']} rows (same weekday a week before"
+                        f" {a['reference_rows']}"
+                        + (f", 4-week median {baseline}" if baseline is not None else "")
+                        + ")"
+                    ),
+                    evidence=[a],
+                    where=(
+                        "marts.rpt_source_volume_daily where source_name = "
+                        f"'{a['source_name']}' and business_day = '{a['business_day']}'"
+                    ),
+                    period=str(a["business_day"]),
+                )
+            )
+        if not anomalies:
+            results.append(CheckResult("volume_anomaly", "warning", True))
+    if _table_exists(con, "marts", "rpt_source_freshness"):
+        stale = _rows(con, "select * from marts.rpt_source_freshness where status != 'ok'")
+        for s in stale:
+            results.append(
+                CheckResult(
+                    check_name="freshness",
+                    severity="warning",
+                    passed=False,
+                    key=str(s["source_name"]),
+                    summary=(
+                        f"{s['source_name']} is stale: latest row {s['latest_day'] or 'never'},"
+                        f" {s['lag_days']} day(s) behind {s['last_date']}"
+                        f" (allowed {s['max_lag_days']})"
+                    ),
+                    evidence=[s],
+                    where=f"marts.rpt_source_freshness where source_name = '{s['source_name']}'",
+                )
+            )
+        if not stale:
+            results.append(CheckResult("freshness", "warning", True))
+    return results
+
+
+def warehouse_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """The results of the check marts of the build that just ran."""
+    return reconciliation_results(con) + source_health_results(con)
+
+
+# --------------------------------------------------------------------------------- after a run
+def _check_result_of(evaluation: Any, run_id: str) -> CheckResult:
+    asset = "/".join(evaluation.asset_key.path)
+    blocking = getattr(evaluation.severity, "value", str(evaluation.severity)) == "ERROR"
+    description = getattr(evaluation, "description", None) or ""
+    metadata = {
+        k: getattr(v, "value", v)
+        for k, v in (getattr(evaluation, "metadata", None) or {}).items()
+        if isinstance(getattr(v, "value", v), str | int | float | bool)
+    }
+    return CheckResult(
+        check_name=f"{asset}:{evaluation.check_name}",
+        severity="blocking" if blocking else "warning",
+        passed=bool(evaluation.passed),
+        summary=(
+            f"check {evaluation.check_name} on {asset} failed"
+            + (f": {description}" if description else "")
+            + (" — the build did not publish" if blocking else "")
+        ),
+        evidence=[metadata] if metadata else [],
+        where=f"Dagster run {run_id}, asset {asset}, check {evaluation.check_name}",
+    )
+
+
+def run_results(events: Iterable[Any], run_id: str, success: bool) -> list[CheckResult]:
+    """Every asset check of a finished run, and its failed steps (``build_step``)."""
+    results: dict[str, CheckResult] = {}
+    failed_steps: list[CheckResult] = []
+    for event in events:
+        kind = event.event_type_value
+        if kind == "ASSET_CHECK_EVALUATION":
+            result = _check_result_of(event.event_specific_data, run_id)
+            results[result.check_name] = result  # a re-evaluation replaces the earlier one
+        elif kind == "STEP_FAILURE" and event.step_key:
+            error = getattr(event.event_specific_data, "error", None)
+            while getattr(error, "cause", None) is not None:  # the user code's own error
+                error = error.cause
+            message = (getattr(error, "message", "") or "").strip().splitlines()
+            failed_steps.append(
+                CheckResult(
+                    check_name="build_step",
+                    severity="blocking",
+                    passed=False,
+                    key=event.step_key,
+                    summary=f"step {event.step_key} failed"
+                    + (f": {message[0][:300]}" if message else "")
+                    + " — the build did not publish",
+                    where=f"Dagster run {run_id}, step {event.step_key}",
+                )
+            )
+    out = list(results.values()) + failed_steps
+    if success and not failed_steps:
+        out.append(CheckResult("build_step", "blocking", True))
+    return out
+
+
+@dataclass(frozen=True)
+class PostRun:
+    outcome: alerts.Outcome
+    published: bool
+
+
+def post_run(
+    events: Iterable[Any],
+    run_id: str,
+    success: bool,
+    warehouse: Path | None = None,
+    serving_path: Path | None = None,
+    now: datetime | None = None,
+    sinks: list[alerts.Sink] | None = None,
+) -> PostRun:
+    """Alerts for a finished build, its line in ``ops.builds``, and the snapshot's ``ops``."""
+    warehouse = warehouse or config.warehouse_path()
+    now = (now or datetime.now(UTC)).replace(tzinfo=None)
+    events = list(events)
+    published = any(
+        e.event_type_value == "ASSET_MATERIALIZATION"
+        and list(e.event_specific_data.materialization.asset_key.path) == ["serving", "snapshot"]
+        for e in events
+    )
+    results = run_results(events, run_id, success)
+    con = duckdb.connect(str(warehouse))
+    try:
+        outcome = alerts.process(results, con=con, now=now, sinks=sinks)
+        con.execute("create schema if not exists ops")
+        con.execute(
+            "create table if not exists ops.builds (run_id varchar primary key,"
+            " finished_at timestamp, success boolean, published boolean,"
+            " failed_checks integer, open_alerts integer)"
+        )
+        (open_count,) = con.execute(
+            f"select count(*) from {alerts.ALERTS_TABLE} where status = 'open'"
+        ).fetchone()
+        con.execute(
+            "insert or replace into ops.builds values (?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                now,
+                success,
+                published,
+                sum(1 for r in results if not r.passed),
+                open_count,
+            ],
+        )
+    finally:
+        con.close()
+    serving.refresh_ops(warehouse, serving_path or config.serving_path())
+    return PostRun(outcome=outcome, published=published)

@@ -1,0 +1,137 @@
+"""revstack.checks: check marts and Dagster run events as alert inputs (fast, no build)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+
+from revstack import checks
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    c.execute("create schema marts")
+    c.execute(
+        "create table marts.rpt_reconciliation as select * from (values"
+        " ('payouts_vs_balance_transactions', date '2025-03-01', 'po_1',"
+        "  50.49::decimal(38,6), 38.15::decimal(38,6), 12.34::decimal(38,6), 'break', 'AUD',"
+        "  'high', 'stg_gateway__payouts', 'stg_gateway__balance_transactions'),"
+        " ('payouts_vs_balance_transactions', date '2025-03-01', 'po_2', 1, 1, 0, 'ok', 'AUD',"
+        "  'high', 'a', 'b'),"
+        " ('identity_match_rate', null, 'crm', 0.97, 1, -0.03, 'warn', 'share', 'medium',"
+        "  'a', 'b'))"
+        " as t (check_name, period, key, left_amount, right_amount, difference, status, unit,"
+        " severity, left_source, right_source)"
+    )
+    c.execute(
+        "create table marts.rpt_reconciliation_exceptions as select"
+        " 'payouts_vs_balance_transactions' as check_name, date '2025-03-01' as period,"
+        ' \'po_1\' as key, \'{"payout_id": "po_1", "amount": 50.49}\' as left_evidence,'
+        ' \'[{"balance_transaction_id": "txn_1", "net": 38.15}]\' as right_evidence,'
+        " 'marts.rpt_reconciliation_exceptions where key = ''po_1''' as where_to_look"
+    )
+    c.execute(
+        "create table marts.rpt_source_volume_daily as select * from (values"
+        " ('usage', date '2025-04-28', 1, 0, 39.0, 41, true, 'drop_to_zero'),"
+        " ('usage', date '2025-04-27', 7, 40, 39.0, 41, true, 'ok'))"
+        " as t (source_name, business_day, iso_weekday, row_count, baseline_rows, reference_rows,"
+        " in_window, status)"
+    )
+    c.execute(
+        "create table marts.rpt_source_freshness as select * from (values"
+        " ('crm', date '2025-03-01', date '2025-04-30', 60, 30, 'stale'),"
+        " ('gateway', date '2025-04-30', date '2025-04-30', 0, 2, 'ok'))"
+        " as t (source_name, latest_day, last_date, lag_days, max_lag_days, status)"
+    )
+    yield c
+    c.close()
+
+
+def test_a_reconciliation_break_is_one_failing_result_with_both_sides(con) -> None:
+    results = {(r.check_name, r.key): r for r in checks.warehouse_results(con)}
+    payout = results[("reconciliation:payouts_vs_balance_transactions", "2025-03-01:po_1")]
+    assert not payout.passed and payout.severity == "error" and payout.period == "2025-03-01"
+    assert payout.summary == (
+        "payouts_vs_balance_transactions po_1 in 2025-03-01: stg_gateway__payouts 50.490000 AUD"
+        " vs stg_gateway__balance_transactions 38.150000 AUD, difference 12.340000 AUD"
+    )
+    figures, left, right = payout.evidence
+    assert figures["difference"] == Decimal("12.34")
+    assert left == {"side": "left", "payout_id": "po_1", "amount": 50.49}
+    assert right == {"side": "right", "balance_transaction_id": "txn_1", "net": 38.15}
+    assert payout.where == "marts.rpt_reconciliation_exceptions where key = 'po_1'"
+    # a check with no break (a 'warn' is within tolerance) passes as a whole
+    assert results[("reconciliation:identity_match_rate", "")].passed
+    assert ("reconciliation:payouts_vs_balance_transactions", "") not in results
+
+
+def test_volume_and_freshness(con) -> None:
+    results = {(r.check_name, r.key): r for r in checks.warehouse_results(con)}
+    drop = results[("volume_anomaly", "usage:2025-04-28")]
+    assert (drop.passed, drop.severity) == (False, "warning")
+    assert drop.summary == (
+        "usage drop to zero on 2025-04-28: 0 rows (same weekday a week before 41,"
+        " 4-week median 39.0)"
+    )
+    stale = results[("freshness", "crm")]
+    assert not stale.passed and "60 day(s) behind 2025-04-30 (allowed 30)" in stale.summary
+    assert ("freshness", "gateway") not in results
+
+
+def _event(kind: str, **data) -> SimpleNamespace:
+    return SimpleNamespace(
+        event_type_value=kind,
+        step_key=data.pop("step_key", None),
+        event_specific_data=SimpleNamespace(**data),
+    )
+
+
+def test_run_results_from_a_failed_run() -> None:
+    error = SimpleNamespace(
+        message="DagsterExecutionStepExecutionError: Error occurred",
+        cause=SimpleNamespace(message="TypeError: boom\nmore", cause=None),
+    )
+    events = [
+        _event(
+            "ASSET_CHECK_EVALUATION",
+            asset_key=SimpleNamespace(path=["raw_crm", "opportunity"]),
+            check_name="contract",
+            passed=False,
+            severity=SimpleNamespace(value="ERROR"),
+            description="missing required column stage_name",
+            metadata={"rows_quarantined": SimpleNamespace(value=0)},
+        ),
+        _event(
+            "ASSET_CHECK_EVALUATION",
+            asset_key=SimpleNamespace(path=["raw_gateway", "charges"]),
+            check_name="contract",
+            passed=True,
+            severity=SimpleNamespace(value="ERROR"),
+            description="contract holds",
+            metadata={},
+        ),
+        _event("STEP_FAILURE", step_key="ops__checks", error=error),
+    ]
+    results = {(r.check_name, r.key): r for r in checks.run_results(events, "run1", False)}
+    contract = results[("raw_crm/opportunity:contract", "")]
+    assert (contract.passed, contract.severity) == (False, "blocking")
+    assert contract.summary == (
+        "check contract on raw_crm/opportunity failed: missing required column stage_name"
+        " — the build did not publish"
+    )
+    assert contract.evidence == [{"rows_quarantined": 0}]
+    assert results[("raw_gateway/charges:contract", "")].passed
+    step = results[("build_step", "ops__checks")]
+    assert step.summary == "step ops__checks failed: TypeError: boom — the build did not publish"
+    assert ("build_step", "") not in results  # a failed run does not resolve failed steps
+    ok = checks.run_results(events[1:2], "run2", True)
+    assert [(r.check_name, r.passed) for r in ok] == [
+        ("raw_gateway/charges:contract", True),
+        ("build_step", True),
+    ]
+    assert json.dumps([r.summary for r in ok])
