@@ -13,6 +13,9 @@
 --   invoice_voided       the finalisation reversed, on the day it was voided
 --   invoice_written_off  Dr bad_debt             amount remaining (marked uncollectible)
 --                        Cr accounts_receivable  amount remaining
+--   invoice_paid_out_of_band  (paid outside the gateway, e.g. by bank transfer, on its paid day)
+--                        Dr bank                 the receivable its charges did not settle
+--                        Cr accounts_receivable  the same, at the invoice's rate
 with
 
 invoices as (
@@ -42,8 +45,19 @@ balances as (
     select
         invoice_id,
         starting_balance_minor,
-        ending_balance_minor
+        ending_balance_minor,
+        is_paid_out_of_band,
+        paid_at
     from {{ ref('stg_gateway__invoices') }}
+),
+
+charged as (
+    select
+        invoice_id,
+        sum(amount_minor) as charged_minor
+    from {{ ref('fct_payments') }}
+    where kind = 'charge' and status = 'succeeded' and invoice_id is not null
+    group by invoice_id
 ),
 
 amounts as (
@@ -68,10 +82,15 @@ amounts as (
         coalesce(invoices.amount_remaining, 0) as amount_remaining,
         {{ to_major(
             'coalesce(balances.ending_balance_minor - balances.starting_balance_minor, 0)', 'invoices.currency'
-        ) }} as balance_applied
+        ) }} as balance_applied,
+        coalesce(balances.is_paid_out_of_band, false) as is_paid_out_of_band,
+        balances.paid_at,
+        {{ to_major('coalesce(charged.charged_minor, 0)', 'invoices.currency') }} as charged
     from invoices
     left join balances
         on invoices.invoice_id = balances.invoice_id
+    left join charged
+        on invoices.invoice_id = charged.invoice_id
     left join line_revenue
         on invoices.invoice_id = line_revenue.invoice_id
     left join entry_taxes
@@ -127,6 +146,22 @@ invoice_written_off as (
         ] as posting_lines
     from amounts
     where status = 'uncollectible' and marked_uncollectible_at is not null
+),
+
+invoice_paid_out_of_band as (
+    select
+        'invoice_paid_out_of_band:' || invoice_id as entry_id,
+        coalesce(paid_at, finalized_at) as occurred_at,
+        customer_id,
+        currency,
+        'invoice_paid_out_of_band' as event_type,
+        invoice_id as source_id,
+        [
+            {{ debit(1, 'bank', 'total - balance_applied - charged', 'cast(occurred_at as date)') }},
+            {{ credit(2, 'accounts_receivable', 'total - balance_applied - charged', 'invoice_rate_date') }}
+        ] as posting_lines
+    from amounts
+    where status = 'paid' and is_paid_out_of_band
 )
 
-{{ ledger_lines(['invoice_finalized', 'invoice_voided', 'invoice_written_off']) }}
+{{ ledger_lines(['invoice_finalized', 'invoice_voided', 'invoice_written_off', 'invoice_paid_out_of_band']) }}
