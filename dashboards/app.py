@@ -8,5 +8,6 @@ st.set_page_config(page_title="revstack", page_icon="📈", layout="wide")
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+    st.Page("pages/health.py", title="Data health", icon="🩺"),
 ]
 st.navigation(pages).run()
