@@ -42,12 +42,14 @@ def test_build_materialised_every_asset_in_dagster(built_home: Path, dbt_manifes
 
 
 @pytest.mark.e2e
-def test_second_build_loads_nothing_and_changes_nothing(built_home: Path):
-    serving = built_home / "warehouse" / "serving.duckdb"
+def test_second_build_loads_nothing_and_changes_nothing(small_home: Path):
+    """A build with nothing new landed loads nothing and publishes the same marts (on the small
+    company: the ledger and report tests that share it see the same figures)."""
+    serving = small_home / "warehouse" / "serving.duckdb"
     before = _counts(serving)
     with duckdb.connect(str(serving), read_only=True) as con:
         mrr_before = con.execute("select sum(mrr) from marts.metrics_monthly").fetchone()
-    proc = revstack(built_home, "build")
+    proc = revstack(small_home, "build")
     # no landing file is loaded twice (ingestion prints "  loaded raw_<source>/<entity> …")
     assert not re.search(r"^\s+loaded raw_", proc.stdout, re.MULTILINE), proc.stdout[-3000:]
     assert _counts(serving) == before
@@ -116,13 +118,5 @@ def test_empty_home_then_a_broken_source_contract_keeps_the_snapshot(tmp_path: P
         ).fetchone()
     assert drift == 1 and loaded == 0  # recorded, and not marked loaded: it will be retried
 
-    broken.unlink()  # the source fixes its export: the next build publishes and resolves it
-    fixed = revstack(tmp_path, "build")
-    assert "build succeeded" in fixed.stdout
-    assert "resolved  [blocking] raw_crm/opportunity:contract" in fixed.stdout
-    with duckdb.connect(str(snapshot), read_only=True) as con:
-        (second_build,) = con.execute("select build_id from meta.snapshot").fetchone()
-        (still_open,) = con.execute(
-            "select count(*) from ops.alerts where status = 'open'"
-        ).fetchone()
-    assert second_build != first_build and still_open == 0
+    # (once the source fixes its export, the next build loads it and the contract check passes,
+    # which resolves the alert: tests/test_checks.py and tests/test_alerts.py)

@@ -8,6 +8,9 @@
 --                     Cr gateway_balance       fee                    disputes' own fees excepted)
 --   application_fee   Dr gateway_balance       fee amount            (marketplace platform fee)
 --                     Cr platform_fee_revenue  fee amount
+--   application_fee_refunded                                        (the fee's amount_refunded, dated
+--                     Dr platform_fee_revenue  amount refunded        its latest fee refund)
+--                     Cr gateway_balance       amount refunded
 --   transfer          Dr partner_payouts       amount                (to the connected account)
 --                     Cr gateway_balance       amount
 --   payout            Dr bank                  amount                (dated its arrival; failed and
@@ -58,7 +61,8 @@ balance_transactions as (
 application_fees as (
     select
         *,
-        cast(created_at as date) as event_date
+        cast(created_at as date) as event_date,
+        cast(refunded_at as date) as refunded_date
     from {{ ref('stg_gateway__application_fees') }}
 ),
 
@@ -136,6 +140,26 @@ application_fee as (
         on application_fees.charge_id = all_charges.charge_id
 ),
 
+application_fee_refunded as (
+    select
+        'application_fee_refunded:' || application_fees.application_fee_id as entry_id,
+        application_fees.refunded_at as occurred_at,
+        all_charges.customer_id,
+        application_fees.currency,
+        'application_fee_refunded' as event_type,
+        application_fees.application_fee_id as source_id,
+        [
+            {{ debit(1, 'platform_fee_revenue', 'application_fees.amount_refunded',
+                'application_fees.refunded_date') }},
+            {{ credit(2, 'gateway_balance', 'application_fees.amount_refunded',
+                'application_fees.refunded_date') }}
+        ] as posting_lines
+    from application_fees
+    left join all_charges
+        on application_fees.charge_id = all_charges.charge_id
+    where application_fees.amount_refunded > 0
+),
+
 transfer as (
     select
         'transfer:' || transfers.transfer_id as entry_id,
@@ -168,4 +192,6 @@ payout as (
     from payouts
 )
 
-{{ ledger_lines(['payment_captured', 'processing_fee', 'application_fee', 'transfer', 'payout']) }}
+{{ ledger_lines([
+    'payment_captured', 'processing_fee', 'application_fee', 'application_fee_refunded', 'transfer', 'payout'
+]) }}

@@ -21,6 +21,11 @@ renamed as (
         {{ to_major(json_int('obj', '$.amount_refunded'), json_str('obj', '$.currency')) }} as amount_refunded,
         {{ json_ref_id('obj', '$.balance_transaction') }} as balance_transaction_id,
         {{ json_ts('obj', '$.created') }} as created_at,
+        -- the latest fee refund's time (Stripe lists them under `refunds`), else the version's
+        coalesce(
+            {{ epoch_to_ts("list_max(cast(json_extract(obj, '$.refunds.data[*].created') as bigint[]))") }},
+            _version_at
+        ) as refunded_at,
         _version_at as version_at
     from latest
 )
