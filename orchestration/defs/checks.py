@@ -1,8 +1,10 @@
 """The checks step between the dbt build and the publish step (DESIGN §6), and the sensor that
 turns every finished build's checks into alerts.
 
-``ops/checks`` reads the check marts (reconciliation, volume, freshness; revstack.checks) and
-records their alerts in ``ops.alerts``; a blocking failure among them stops the publish step.
+``ops/checks`` runs the Great Expectations suites (revstack.quality) and reads the check marts
+(reconciliation, volume, freshness; revstack.checks), and records their alerts in
+``ops.alerts``; a blocking failure among them (a duplicate or missing key in a mart) stops the
+publish step.
 The dbt tests and the sources' contract checks already stop it by failing their steps; after the
 run, :func:`revstack.checks.post_run` alerts on them (the CLI calls it for `revstack build`, the
 sensor below for runs the daemon launches).
@@ -10,7 +12,7 @@ sensor below for runs the daemon launches).
 
 import dagster as dg
 
-from revstack import alerts, checks
+from revstack import alerts, checks, quality
 
 from .dbt import revstack_dbt_models
 from .resources import WarehouseResource
@@ -21,13 +23,15 @@ from .resources import WarehouseResource
     deps=list(revstack_dbt_models.keys),
     group_name="checks",
     kinds={"duckdb"},
-    description="Cross-system reconciliation breaks, volume anomalies and stale sources as "
-    "alerts in ops.alerts (deduplicated while open, resolved when they pass), delivered to the "
-    "configured webhook and email.",
+    description="Great Expectations suites on the staged sources and the marts (keys, domains, "
+    "ranges, row-count floors; duplicate or missing mart keys are blocking), cross-system "
+    "reconciliation breaks, volume anomalies and stale sources as alerts in ops.alerts "
+    "(deduplicated while open, resolved when they pass), delivered to the configured webhook "
+    "and email.",
 )
 def ops_checks(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        results = checks.warehouse_results(con)
+        results = checks.warehouse_results(con) + quality.run_suites(con)
         outcome = alerts.process(results, con=con)
     for alert in outcome.opened:  # warnings reach the terminal of `revstack build`
         context.log.warning(f"alert opened: {alert.line()}")
