@@ -580,6 +580,20 @@ def _prepared_files(con, home: Path, source: str, entity: str) -> Iterator[_Land
     yield from _prepared(con, source, entity, batch)
 
 
+def _record_duplicate(con, source: str, entity: str, rel_file: str, file_hash: str) -> None:
+    """Record once a file whose content was loaded under another path (a re-delivery)."""
+    con.execute(
+        "INSERT INTO raw_meta.duplicate_files "
+        "SELECT ?, ?, ?, ?, min(path), now()::timestamp FROM raw_meta.loaded_files "
+        "WHERE source = ? AND entity = ? AND file_hash = ? "
+        "AND NOT EXISTS (SELECT 1 FROM raw_meta.loaded_files WHERE path = ? AND file_hash = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM raw_meta.duplicate_files WHERE path = ?) "
+        "HAVING count(*) > 0",
+        [rel_file, source, entity, file_hash, source, entity, file_hash, rel_file, file_hash,
+         rel_file],
+    )  # fmt: skip
+
+
 def load_entity(
     con: duckdb.DuckDBPyConnection, source: str, entity: str, home: Path | None = None
 ) -> LoadResult:
@@ -602,6 +616,7 @@ def load_entity(
         rel_file, file_hash, prep = landed.rel_file, landed.file_hash, landed.prep
         if prep is None:
             skipped += 1
+            _record_duplicate(con, source, entity, rel_file, file_hash)
             continue
         if prep.block:
             kind, column, reason = prep.block

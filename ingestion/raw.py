@@ -33,6 +33,12 @@ META_TABLES: dict[str, str] = {
         "batch_id VARCHAR, source VARCHAR, entity VARCHAR, file VARCHAR, line INTEGER, "
         "reason VARCHAR, record VARCHAR, quarantined_at TIMESTAMP"
     ),
+    # a landing file whose content was already loaded under another name (a re-delivery): kept
+    # out of the raw tables, recorded once per path for the checks step (duplicate_delivery)
+    "duplicate_files": (
+        "path VARCHAR, source VARCHAR, entity VARCHAR, file_hash VARCHAR, first_path VARCHAR, "
+        "detected_at TIMESTAMP"
+    ),
     "schema_drift": (
         "batch_id VARCHAR, source VARCHAR, entity VARCHAR, file VARCHAR, kind VARCHAR, "
         "column_name VARCHAR, severity VARCHAR, detected_at TIMESTAMP"

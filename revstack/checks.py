@@ -177,9 +177,40 @@ def source_health_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
     return results
 
 
+def duplicate_results(
+    con: duckdb.DuckDBPyConnection, home: Path | None = None
+) -> list[CheckResult]:
+    """A landing file that repeats one already loaded (ingestion kept it out of the raw tables and
+    recorded it in raw_meta.duplicate_files) alerts while it is still in the landing zone."""
+    if not _table_exists(con, "raw_meta", "duplicate_files"):
+        return []
+    home = home or config.home()
+    present = [
+        d
+        for d in _rows(con, "select * from raw_meta.duplicate_files order by path")
+        if (home / d["path"]).exists()
+    ]
+    results = [
+        CheckResult(
+            check_name="duplicate_delivery",
+            severity="warning",
+            passed=False,
+            key=str(d["path"]),
+            summary=(
+                f"{d['path']} repeats {d['first_path']} byte for byte: already loaded, not"
+                " loaded again; remove it or ask the source why it was re-delivered"
+            ),
+            evidence=[d],
+            where=str(d["path"]),
+        )
+        for d in present
+    ]
+    return results or [CheckResult("duplicate_delivery", "warning", True)]
+
+
 def warehouse_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
-    """The results of the check marts of the build that just ran."""
-    return reconciliation_results(con) + source_health_results(con)
+    """The results of the check marts of the build that just ran, and re-delivered files."""
+    return reconciliation_results(con) + source_health_results(con) + duplicate_results(con)
 
 
 # --------------------------------------------------------------------------------- after a run

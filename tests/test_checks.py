@@ -135,3 +135,30 @@ def test_run_results_from_a_failed_run() -> None:
         ("build_step", True),
     ]
     assert json.dumps([r.summary for r in ok])
+
+
+def test_a_redelivered_file_alerts_while_it_is_in_the_landing_zone(tmp_path) -> None:
+    home = tmp_path / "home"
+    copy = home / "landing" / "gateway" / "events" / "b.jsonl"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("{}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        c.execute("create schema raw_meta")
+        c.execute(
+            "create table raw_meta.duplicate_files as select"
+            " 'landing/gateway/events/b.jsonl' as path, 'gateway' as source, 'events' as entity,"
+            " 'abc' as file_hash, 'landing/gateway/events/a.jsonl' as first_path,"
+            " timestamp '2026-11-27 10:00:00' as detected_at"
+        )
+        (found,) = checks.duplicate_results(c, home)
+        assert (found.check_name, found.key, found.passed) == (
+            "duplicate_delivery",
+            "landing/gateway/events/b.jsonl",
+            False,
+        )
+        assert found.summary.startswith(
+            "landing/gateway/events/b.jsonl repeats landing/gateway/events/a.jsonl byte for byte"
+        )
+        copy.unlink()  # removed from the landing zone: the check passes, the alert resolves
+        (cleared,) = checks.duplicate_results(c, home)
+        assert (cleared.key, cleared.passed) == ("", True)

@@ -1,5 +1,5 @@
 """Injected drift is caught by the intended check, with its key and amount, and alerted once
-(issue 5). One company of 200 customers × 6 months with six kinds of drift injected
+(issue 5). One company of 200 customers × 6 months with seven kinds of drift injected
 (`revstack simulate --inject`), built once by `revstack build` with a webhook receiver configured;
 the recorded truth (truth/injected_drift.json) says what each check must find."""
 
@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import revstack
 
 KINDS = (
+    "duplicate_file",
     "payout_mismatch",
     "gl_sync_gap",
     "unbilled_usage",
@@ -151,6 +152,12 @@ def test_each_injected_drift_is_caught_with_its_key_and_amount(drifted) -> None:
     assert {a["key"] for a in alerts["volume_anomaly"]} == expected
     caught["volume_drop"] = True
 
+    # a gateway events file delivered twice: loaded once, the copy alerted by its path
+    (copy,) = _records(truth, "duplicate_file")
+    (a,) = alerts["duplicate_delivery"]
+    assert a["key"] == copy["key"] and a["severity"] == "warning"
+    caught["duplicate_file"] = True
+
     assert set(caught) == set(KINDS)  # 100 % of the injected kinds
 
 
@@ -172,6 +179,7 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
                 "reconciliation:gateway_vs_gl_currency",
                 "reconciliation:usage_recorded_vs_billed",
                 "volume_anomaly",
+                "duplicate_delivery",
             }, a
         assert a["severity"] in ("error", "warning") and a["occurrences"] == 1
 

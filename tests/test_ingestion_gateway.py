@@ -210,6 +210,18 @@ def test_rerun_and_redelivery_change_nothing(con, tmp_path):
     assert (redelivered.files_seen, redelivered.files_skipped, redelivered.rows_loaded) == (2, 2, 0)
     assert con.execute("SELECT count(*) FROM raw_gateway.invoices").fetchall()[0][0] == 5
     assert con.execute("SELECT count(*) FROM raw_meta.loaded_files").fetchall()[0][0] == 1
+    # the re-delivered copy is recorded once, with the file it repeats, for the checks step
+    load_entity(con, "gateway", "invoices", tmp_path)
+    assert con.execute(
+        "SELECT path, source, entity, first_path FROM raw_meta.duplicate_files"
+    ).fetchall() == [
+        (
+            "landing/gateway/invoices/2024-01-02_redelivered.jsonl",
+            "gateway",
+            "invoices",
+            "landing/gateway/invoices/2024-01-01_invoices.jsonl",
+        )
+    ]
 
 
 def test_one_bad_line_is_quarantined_and_the_rest_loads(con, tmp_path):
