@@ -184,10 +184,11 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
         assert a["severity"] in ("error", "warning") and a["occurrences"] == 1
 
 
-def test_alerts_reach_the_webhook_once_and_not_again_while_open(drifted) -> None:
+def test_alerts_reach_the_webhook_once_and_not_again_while_open(drifted, monkeypatch) -> None:
     from revstack import alerts, checks
 
     home, build, _, receiver = drifted
+    monkeypatch.setenv("REVSTACK_HOME", str(home))
     opened = _alerts(home)
     assert len(receiver.posts) == len(opened) > 0
     texts = [p["text"] for p in receiver.posts]
