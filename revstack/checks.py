@@ -208,9 +208,49 @@ def duplicate_results(
     return results or [CheckResult("duplicate_delivery", "warning", True)]
 
 
+def late_event_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Gateway events that arrived out of order (marts.rpt_late_events), one alert per day."""
+    if not _table_exists(con, "marts", "rpt_late_events"):
+        return []
+    days = _rows(
+        con,
+        """
+        select business_day, count(*) as events, max(hours_late) as max_hours_late,
+               any_value(file_path order by file_path) as file_path,
+               list(event_id order by created_at)[1:10] as sample
+        from marts.rpt_late_events
+        group by business_day
+        order by business_day
+        """,
+    )
+    results = [
+        CheckResult(
+            check_name="late_arriving_events",
+            severity="warning",
+            passed=False,
+            key=f"gateway:{d['business_day']}",
+            summary=(
+                f"{d['events']} gateway event(s) of {d['business_day']} arrived late in"
+                f" {d['file_path']}, up to {d['max_hours_late']} hours after newer events:"
+                " figures for that day changed after they were published"
+            ),
+            evidence=[{"event_id": e} for e in d["sample"]],
+            where=f"marts.rpt_late_events where business_day = '{d['business_day']}'",
+            period=str(d["business_day"]),
+        )
+        for d in days
+    ]
+    return results or [CheckResult("late_arriving_events", "warning", True)]
+
+
 def warehouse_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
     """The results of the check marts of the build that just ran, and re-delivered files."""
-    return reconciliation_results(con) + source_health_results(con) + duplicate_results(con)
+    return (
+        reconciliation_results(con)
+        + source_health_results(con)
+        + late_event_results(con)
+        + duplicate_results(con)
+    )
 
 
 # --------------------------------------------------------------------------------- after a run

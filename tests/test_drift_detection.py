@@ -1,5 +1,5 @@
 """Injected drift is caught by the intended check, with its key and amount, and alerted once
-(issue 5). One company of 200 customers × 6 months with seven kinds of drift injected
+(issue 5). One company of 200 customers × 6 months with eight kinds of drift injected
 (`revstack simulate --inject`), built once by `revstack build` with a webhook receiver configured;
 the recorded truth (truth/injected_drift.json) says what each check must find."""
 
@@ -19,6 +19,7 @@ from tests.conftest import revstack
 
 KINDS = (
     "duplicate_file",
+    "late_events",
     "payout_mismatch",
     "gl_sync_gap",
     "unbilled_usage",
@@ -158,6 +159,12 @@ def test_each_injected_drift_is_caught_with_its_key_and_amount(drifted) -> None:
     assert a["key"] == copy["key"] and a["severity"] == "warning"
     caught["duplicate_file"] = True
 
+    # a day's gateway events delivered days later, in the next month's file
+    (late,) = _records(truth, "late_events")
+    (a,) = alerts["late_arriving_events"]
+    assert a["key"] == late["key"]
+    caught["late_events"] = True
+
     assert set(caught) == set(KINDS)  # 100 % of the injected kinds
 
 
@@ -180,6 +187,7 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
                 "reconciliation:usage_recorded_vs_billed",
                 "volume_anomaly",
                 "duplicate_delivery",
+                "late_arriving_events",
             }, a
         assert a["severity"] in ("error", "warning") and a["occurrences"] == 1
 
