@@ -160,7 +160,9 @@ SUITES: tuple[Suite, ...] = (
     ),
     Suite(
         "fct_revenue_ledger",
-        "select account, currency, debit, credit from marts.fct_revenue_ledger",
+        # a million lines at 10,000 customers: the domain and sign of each account × currency
+        "select account, currency, min(debit) as debit, min(credit) as credit"
+        " from marts.fct_revenue_ledger group by all",
         [
             ("ExpectColumnValuesToBeInSet", {"column": "account", "value_set": LEDGER_ACCOUNTS}),
             _currency(),
@@ -222,6 +224,7 @@ def run_suites(
     runnable = [s for s in suites if not s.needs or _exists(con, s.needs)]
     if not runnable:
         return []
+    con.execute("set enable_progress_bar = false")
     gx, context = _context()
     source = context.data_sources.add_pandas("revstack")
     results: list[CheckResult] = []
