@@ -3,7 +3,8 @@
 -- published rate on or before the day, rounded at 10 decimals with exact integer arithmetic:
 -- rate = round(RC_per_EUR / CCY_per_EUR, 10) (contracts §5). EUR per EUR = 1; RC → RC = 1.
 -- One set of rows per reporting currency in use by a metric policy set (the configured
--- var reporting_currency first); consumers filter on `reporting_currency`.
+-- var reporting_currency first); consumers filter on `reporting_currency` (int_fx_rates_rc keeps
+-- the configured one's).
 {%- set rcs = policy_reporting_currencies() %}
 
 with

@@ -30,21 +30,11 @@ policy_sets as (
     from ({{ metric_policy_sets_sql() }}) as policy_set_rows
 ),
 
-bounds as (
-    select
-        first_date,
-        last_date
-    from {{ ref('int_data_bounds') }}
-),
-
 months as (
     select
-        cast(month_start as date) as month,
-        cast(month_start + interval 1 month - interval 1 day as date) as month_end
-    from bounds,
-        unnest(generate_series(
-            date_trunc('month', first_date), date_trunc('month', last_date), interval 1 month
-        )) as spine (month_start)
+        month,
+        month_end
+    from {{ ref('int_calendar_months') }}
 ),
 
 policy_months as (

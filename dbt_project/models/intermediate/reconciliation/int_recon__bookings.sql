@@ -19,9 +19,8 @@ rates as (
     select
         currency,
         rate_to_rc
-    from {{ ref('int_fx_rates_daily') }}
-    where reporting_currency = {{ reporting_currency_literal() }}
-        and rate_date = (select bounds.last_date from bounds)
+    from {{ ref('int_fx_rates_rc') }}
+    where rate_date = (select bounds.last_date from bounds)
 ),
 
 resolved as (

@@ -54,8 +54,7 @@ rates as (
         currency,
         rate_date,
         rate_to_rc
-    from {{ ref('int_fx_rates_daily') }}
-    where reporting_currency = {{ reporting_currency_literal() }}
+    from {{ ref('int_fx_rates_rc') }}
 ),
 
 payments as (

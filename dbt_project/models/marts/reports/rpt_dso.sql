@@ -25,20 +25,12 @@ receivables as (
     group by month
 ),
 
-bounds as (
-    select last_date from {{ ref('int_data_bounds') }}
-),
-
+-- the business calendar from the month of the first finalised invoice (never before the
+-- calendar's first month: an invoice is finalised after it is created, a business day)
 months as (
-    select cast(spine.month_start as date) as month
-    from (
-        select cast(date_trunc('month', min(finalized_at)) as timestamp) as first_month
-        from invoices
-    ) as first_invoice
-    cross join bounds
-    cross join unnest(generate_series(
-        first_invoice.first_month, cast(bounds.last_date as timestamp), interval 1 month
-    )) as spine (month_start)
+    select calendar.month
+    from {{ ref('int_calendar_months') }} as calendar
+    where calendar.month >= (select cast(date_trunc('month', min(invoices.finalized_at)) as date) from invoices)
 ),
 
 windows as (

@@ -17,23 +17,11 @@ rates as (
         currency,
         rate_date,
         rate_to_rc
-    from {{ ref('int_fx_rates_daily') }}
-    where reporting_currency = {{ reporting_currency_literal() }}
-),
-
-bounds as (
-    select
-        first_date,
-        last_date
-    from {{ ref('int_data_bounds') }}
+    from {{ ref('int_fx_rates_rc') }}
 ),
 
 months as (
-    select cast(spine.month_start as date) as month
-    from bounds
-    cross join unnest(generate_series(
-        cast(date_trunc('month', bounds.first_date) as timestamp), cast(bounds.last_date as timestamp), interval 1 month
-    )) as spine (month_start)
+    select month from {{ ref('int_calendar_months') }}
 ),
 
 connected_charges as (

@@ -19,8 +19,7 @@ rates as (
         currency,
         rate_date,
         rate_to_rc
-    from {{ ref('int_fx_rates_daily') }}
-    where reporting_currency = {{ reporting_currency_literal() }}
+    from {{ ref('int_fx_rates_rc') }}
 ),
 
 mrr as (
@@ -43,7 +42,9 @@ cohort_members as (
     group by customer_id
 ),
 
--- every member × every month from its cohort month through the last month of the data
+-- every member × every month from its cohort month through the last month of the data. Its own
+-- spine, not int_calendar_months: nothing bounds a cohort month below by the data's first month
+-- (MRR rebuilt from invoice lines starts on a line's service start, not a business day).
 member_months as (
     select
         cohort_members.customer_id,
