@@ -4,8 +4,8 @@
 --   gross_volume_rc      = Σ amount of those charges (what buyers paid: the gross revenue the
 --                          platform processes, not its own);
 --   application_fees_rc  = Σ application fees created in the month;
---   application_fees_refunded_rc = Σ their amount_refunded (dated with the fee: the fee's refund
---                          objects are not delivered apart);
+--   application_fees_refunded_rc = Σ amount_refunded of fees, in the month and at the rate of
+--                          the latest fee refund (stg refunded_at, as the ledger posts it);
 --   platform_fee_revenue_rc = fees − refunded fees (the platform's net revenue);
 --   take_rate            = platform_fee_revenue_rc ÷ gross_volume_rc (div_exact, 6 decimals);
 --   transfers_rc         = Σ transfers to connected accounts created in the month.
@@ -41,11 +41,21 @@ application_fees as (
     select
         cast(date_trunc('month', fees.created_at) as date) as month,
         {{ to_rc('fees.amount', 'rates.rate_to_rc') }} as amount_rc,
-        {{ to_rc('coalesce(fees.amount_refunded, 0)', 'rates.rate_to_rc') }} as amount_refunded_rc
+        cast(0 as decimal(38, 6)) as amount_refunded_rc
     from {{ ref('stg_gateway__application_fees') }} as fees
     left join rates
         on fees.currency = rates.currency
             and cast(fees.created_at as date) = rates.rate_date
+    union all
+    select
+        cast(date_trunc('month', fees.refunded_at) as date) as month,
+        cast(0 as decimal(38, 6)) as amount_rc,
+        {{ to_rc('fees.amount_refunded', 'rates.rate_to_rc') }} as amount_refunded_rc
+    from {{ ref('stg_gateway__application_fees') }} as fees
+    left join rates
+        on fees.currency = rates.currency
+            and cast(fees.refunded_at as date) = rates.rate_date
+    where fees.amount_refunded > 0
 ),
 
 transfers as (
