@@ -62,7 +62,7 @@ def test(extra: list[str]) -> int:
             "--processes",
             "2",
         ],
-        [str(BIN / "pytest"), *extra],
+        [str(BIN / "pytest"), "-n", "2", *extra],
     ]
     for step in steps:
         print("+ " + " ".join(step), flush=True)

@@ -20,6 +20,38 @@ E2E_MONTHS = 24
 E2E_START = "2024-11-01"
 
 
+# The suite runs on two pytest-xdist workers (`-n 2 --dist loadgroup`, see bootstrap.py). Tests that
+# share an expensive session fixture are one xdist group, so each company is built once, on one
+# worker; the groups go first (longest first), then the other end-to-end tests, so that the two
+# workers finish together.
+_SHARED_COMPANIES = ("built_home", "small_home", "built_warehouse")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Parse the dbt project once, in the main process, before the workers start: every build and
+    every import of the Dagster definitions then reads the same manifest, and no worker rewrites
+    it under another's feet."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        from orchestration.dbt_project import prepare_if_stale
+
+        prepare_if_stale()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        for index, name in enumerate(_SHARED_COMPANIES):
+            if name in item.fixturenames:
+                return (index, 0)
+        return (len(_SHARED_COMPANIES), 0 if item.get_closest_marker("e2e") else 1)
+
+    for item in items:
+        group = rank(item)[0]
+        if group < len(_SHARED_COMPANIES):
+            item.add_marker(pytest.mark.xdist_group(_SHARED_COMPANIES[group]))
+    items.sort(key=rank)  # stable: module order is kept within a rank
+
+
 def revstack(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the installed ``revstack`` command on a given home, as a user would."""
     env = dict(os.environ, REVSTACK_HOME=str(home))
@@ -39,12 +71,12 @@ def revstack(home: Path, *args: str, check: bool = True) -> subprocess.Completed
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """Parse the dbt project once, before anything imports the Dagster definitions."""
-    from orchestration.dbt_project import prepare
+    from orchestration.dbt_project import prepare_if_stale
 
     os.environ.setdefault(
         "REVSTACK_WAREHOUSE", str(ROOT / "data" / "warehouse" / "revstack.duckdb")
     )
-    return prepare()
+    return prepare_if_stale()
 
 
 @pytest.fixture(scope="session")
