@@ -433,7 +433,7 @@ def ar_aging_by_month(
         select
             a.month,
             count(*) as customers,
-            sum(a.open_invoices) as open_invoices,
+            sum(a.open_invoices)::bigint as open_invoices,
             sum(a.current_rc) as current_rc,
             sum(a.past_due_1_30_rc) as past_due_1_30_rc,
             sum(a.past_due_31_60_rc) as past_due_31_60_rc,
@@ -474,7 +474,7 @@ def tax_by_jurisdiction(snapshot: Snapshot, start: date, end: date) -> pd.DataFr
         """
         select
             country, state, jurisdiction, tax_type,
-            sum(invoices) as invoices,
+            sum(invoices)::bigint as invoices,
             sum(taxable_amount_rc) as taxable_amount_rc,
             sum(tax_collected_rc) as tax_collected_rc,
             sum(tax_refunded_rc) as tax_refunded_rc,

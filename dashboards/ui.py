@@ -163,15 +163,30 @@ def waterfall(steps: list[tuple[str, Decimal]], currency: str, total_label: str)
             )  # fmt: skip
             level += amount
     rows.append({"step": total_label, "from": 0.0, "to": level, "kind": "total"})
+    # Movements are small beside the totals: zoom the axis onto where the bars move (a total
+    # then rises from the axis' floor, which the title says is not zero).
+    ends = [v for r in rows for v in (r["from"], r["to"]) if r["kind"] != "total"]
+    ends += [rows[0]["to"], level]
+    low, high = min(ends), max(ends)
+    floor = low - (high - low) * 0.5 if high > low else low * 0.9
+    zoomed = floor > 0
+    if zoomed:
+        for r in rows:
+            if r["kind"] == "total":
+                r["from"] = floor
     frame = pd.DataFrame(rows)
-    frame["amount"] = frame["to"] - frame["from"]
+    frame["amount"] = [r["to"] if r["kind"] == "total" else r["to"] - r["from"] for r in rows]
     order = list(frame["step"])
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             x=alt.X("step:N", sort=order, title=None),
-            y=alt.Y("from:Q", title=currency),
+            y=alt.Y(
+                "from:Q",
+                title=f"{currency} (axis from {floor:,.0f})" if zoomed else currency,
+                scale=alt.Scale(zero=not zoomed, domain=[floor, high] if zoomed else alt.Undefined),
+            ),
             y2="to:Q",
             color=alt.Color(
                 "kind:N",

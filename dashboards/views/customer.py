@@ -33,11 +33,13 @@ def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
     rc = f.reporting_currency
 
     ui.section(profile["name"] or chosen, snapshot, f"unified customer {chosen}")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Gateway customer", profile["gateway_customer_id"], border=True)
-    c2.metric("CRM account", profile["crm_account_id"] or "not matched", border=True)
-    c3.metric("Xero contact", profile["accounting_contact_id"] or "not matched", border=True)
-    c4.metric("Segment · country", f"{profile['segment']} · {profile['country']}", border=True)
+    st.markdown(
+        f"Gateway customer `{profile['gateway_customer_id']}` · "
+        f"CRM account `{profile['crm_account_id'] or 'not matched'}` · "
+        f"Xero contact `{profile['accounting_contact_id'] or 'not matched'}` · "
+        f"{profile['segment']} · {profile['country']} · {currency} · "
+        f"matched by {profile['match_method']}"
+    )
     ui.section("CRM account and identity", snapshot, "dim_customers: the ids in each system")
     ui.table(data.customer(snapshot, chosen), "customer", currency=currency)
 

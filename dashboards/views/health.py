@@ -37,7 +37,8 @@ def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
                                                           else "not published")  # fmt: skip
         finished = f"{stamp} · finished {ui.fmt_time(last['finished_at'])} UTC"
         c4.metric("Last build", verdict, f"{int(last['failed_checks'])} failed check(s)",
-                  delta_color="off", help=finished, border=True)  # fmt: skip
+                  delta_color="off", delta_arrow="off", help=finished,
+                  border=True)  # fmt: skip
 
     ui.section("Open alerts", snapshot)
     if alerts.empty:
