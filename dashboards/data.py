@@ -362,48 +362,54 @@ def cohorts(snapshot: Snapshot, start: date, end: date) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------- revenue
 
 
-def deferred_rollforward(snapshot: Snapshot, start: date, end: date) -> pd.DataFrame:
-    """Deferred revenue per month from rpt_revenue_waterfall: opening + invoiced − recognised
-    − given back (refunds, credit notes and voids: what the balances leave) = closing."""
+def deferred_rollforward(
+    snapshot: Snapshot, start: date, end: date, currency: str | None = None
+) -> pd.DataFrame:
+    """Deferred revenue per month from fct_revenue_recognition: opening + invoiced − recognised
+    − given back (refunds, credit notes and voids: what the balances leave) = closing. In the
+    reporting currency at each invoice's rate (``currency`` None), else the lines billed in
+    ``currency``, in it."""
     return query(
         snapshot,
         """
-        with w as (select * from marts.rpt_revenue_waterfall),
-        invoiced as (
-            select invoiced_month as month, sum(invoiced_rc) as invoiced_rc
-            from (select distinct invoiced_month, invoiced_rc from w)
-            group by all
+        with r as (
+            select
+                month, invoiced_month,
+                case when $currency::varchar is null then net_amount_rc else net_amount end
+                    as net_amount,
+                case when $currency::varchar is null then recognized_rc else recognized end
+                    as recognized,
+                case when $currency::varchar is null then deferred_end_rc else deferred_end end
+                    as deferred_end
+            from marts.fct_revenue_recognition
+            where $currency::varchar is null or upper(currency) = $currency
         ),
         by_month as (
-            select recognition_month as month, sum(recognized_rc) as recognized_rc,
-                   sum(deferred_end_rc) as closing_deferred_rc
-            from w group by all
-        ),
-        months as (
-            select month from invoiced union select month from by_month
+            select
+                month,
+                -- a line's first row is its invoice's month: count its amount once, there
+                coalesce(sum(net_amount) filter (where month = invoiced_month), 0) as invoiced,
+                sum(recognized) as recognized,
+                sum(deferred_end) as closing_deferred
+            from r
+            group by month
         ),
         rolled as (
             select
-                m.month,
-                coalesce(lag(b.closing_deferred_rc) over (order by m.month), 0)
-                    as opening_deferred_rc,
-                coalesce(i.invoiced_rc, 0) as invoiced_rc,
-                coalesce(b.recognized_rc, 0) as recognized_rc,
-                coalesce(b.closing_deferred_rc, 0) as closing_deferred_rc
-            from months as m
-            left join invoiced as i using (month)
-            left join by_month as b using (month)
+                month,
+                coalesce(lag(closing_deferred) over (order by month), 0) as opening_deferred,
+                invoiced, recognized, closing_deferred
+            from by_month
         )
         select
-            month, opening_deferred_rc, invoiced_rc, -recognized_rc as recognized_rc,
-            closing_deferred_rc - opening_deferred_rc - invoiced_rc + recognized_rc
-                as given_back_rc,
-            closing_deferred_rc
+            month, opening_deferred, invoiced, -recognized as recognized,
+            closing_deferred - opening_deferred - invoiced + recognized as given_back,
+            closing_deferred
         from rolled
         where month between $start and $end
         order by month
         """,
-        {"start": start, "end": end},
+        {"start": start, "end": end, "currency": currency},
     )
 
 

@@ -273,9 +273,13 @@ def test_revenue_page_against_the_marts(app, sql):
     roll = frame(at, "deferred_revenue_rollforward")
     assert list(roll["month"]) == [r[0] for r in monthly]
     # the waterfall's closing balance is metrics_monthly's deferred revenue, month by month
-    assert list(roll["closing_deferred_rc"]) == [r[1] for r in monthly]
-    assert list(roll["recognized_rc"]) == [-r[2] for r in monthly]
-    assert list(roll["opening_deferred_rc"])[1:] == list(roll["closing_deferred_rc"])[:-1]
+    assert list(roll["closing_deferred"]) == [r[1] for r in monthly]
+    assert list(roll["recognized"]) == [-r[2] for r in monthly]
+    assert list(roll["opening_deferred"])[1:] == list(roll["closing_deferred"])[:-1]
+    # what was invoiced is the waterfall mart's billings, month by month
+    invoiced = dict(sql("select invoiced_month, any_value(invoiced_rc) from"
+                        " marts.rpt_revenue_waterfall group by 1"))  # fmt: skip
+    assert dict(zip(roll["month"], roll["invoiced"], strict=True)) == invoiced
     steps = chart_data(at, 0)
     assert steps["to"].iloc[-1] == pytest.approx(float(monthly[-1][1]), abs=1e-6)
 
@@ -292,6 +296,20 @@ def test_revenue_page_against_the_marts(app, sql):
     )
     shown = disputes[["month", "disputes_opened", "amount_lost_rc"]]
     assert [tuple(r) for r in shown.itertuples(index=False)] == expected
+
+    # the currency filter: the recognition of the lines billed in JPY, in yen
+    widget(at.selectbox, "Currency").set_value("JPY").run()
+    closing = sql(
+        "select month, sum(deferred_end) from marts.fct_revenue_recognition"
+        " where upper(currency) = 'JPY' group by 1 order by 1"
+    )
+    jpy = frame(at, "deferred_revenue_rollforward")
+    assert [tuple(r) for r in jpy[["month", "closing_deferred"]].itertuples(index=False)] == [
+        c for c in closing if c[0] <= monthly[-1][0]
+    ]
+    assert "lines billed in JPY, in JPY" in at.caption[1].value
+    currency = widget(at.selectbox, "Currency")
+    currency.set_value(currency.options[0]).run()
 
     # the segment filter narrows the receivables
     widget(at.multiselect, "Segment").set_value(["enterprise"]).run()

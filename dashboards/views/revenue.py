@@ -11,32 +11,34 @@ def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
     rc = f.reporting_currency
     label = filters.month_label(f.end)
 
-    rollforward = data.deferred_rollforward(snapshot, f.start, f.end)
+    currency = f.view_currency
+    rollforward = data.deferred_rollforward(snapshot, f.start, f.end, f.currency)
     ui.section(
         f"Recognition waterfall, {label}",
         snapshot,
-        f"{rc} · deferred revenue: opening + invoiced − recognised − given back (refunds, "
-        "credit notes, voids) = closing",
-    )
+        (f"lines billed in {currency}, in {currency}" if f.currency else f"{rc} at each "
+         "invoice's rate") + " · deferred revenue: opening + invoiced − recognised − given back "
+        "(refunds, credit notes, voids) = closing",
+    )  # fmt: skip
     last = rollforward[rollforward["month"] == f.end]
     if last.empty:
         st.info(f"Nothing was invoiced or recognised by {label}.")
     else:
         row = last.iloc[0]
         steps = [
-            ("Opening deferred", row["opening_deferred_rc"]),
-            ("Invoiced", row["invoiced_rc"]),
-            ("Recognised", row["recognized_rc"]),
-            ("Given back", row["given_back_rc"]),
+            ("Opening deferred", row["opening_deferred"]),
+            ("Invoiced", row["invoiced"]),
+            ("Recognised", row["recognized"]),
+            ("Given back", row["given_back"]),
         ]
-        st.altair_chart(ui.waterfall(steps, rc, "Closing deferred"), width="stretch")
-    ui.table(rollforward, "deferred_revenue_rollforward", currency=rc)
+        st.altair_chart(ui.waterfall(steps, currency, "Closing deferred"), width="stretch")
+    ui.table(rollforward, "deferred_revenue_rollforward", currency=currency)
 
-    ui.section("Deferred revenue balance", snapshot, f"{rc} at each month end")
-    balance = rollforward[["month", "closing_deferred_rc"]].assign(
-        closing_deferred_rc=lambda x: x["closing_deferred_rc"].astype(float)
+    ui.section("Deferred revenue balance", snapshot, f"{currency} at each month end")
+    balance = rollforward[["month", "closing_deferred"]].assign(
+        closing_deferred=lambda x: x["closing_deferred"].astype(float)
     )
-    st.line_chart(balance, x="month", y="closing_deferred_rc", y_label=f"deferred ({rc})")
+    st.line_chart(balance, x="month", y="closing_deferred", y_label=f"deferred ({currency})")
 
     ui.section("Billings to revenue", snapshot, f"{rc} · invoiced month × recognition month")
     ui.table(data.revenue_waterfall(snapshot, f.start, f.end), "revenue_waterfall", currency=rc)
@@ -60,7 +62,7 @@ def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
 ui.page(
     "Revenue",
     body,
-    applies=("period", "segment (AR aging)"),
+    applies=("period", "currency (recognition and deferred revenue)", "segment (AR aging)"),
     needs=("metrics_monthly", "rpt_revenue_waterfall", "rpt_ar_aging", "rpt_tax",
            "rpt_disputes", "dim_customers"),
 )  # fmt: skip
