@@ -10,7 +10,8 @@ The breaks sit in the last two months of the company, clear of each other:
 
 - the GL sync gap is the week starting on the first Monday on or after the 8th of the
   second-to-last month (``gap``); the objects of the other money kinds are picked after it;
-- the tax rate changes at 00:00 UTC on the first day of the last month.
+- the tax rate changes at 00:00 UTC on the first day of the last month;
+- the CRM account is re-linked the morning after the last day, in a second CRM sync.
 
 Every injected break is one record of ``truth/injected_drift.json`` (see :meth:`Drift.write`):
 ``kind``, the ``check`` that should catch it, ``key``, ``period``, ``amount`` (exact decimal
@@ -34,7 +35,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import EU, TAX_BY_COUNTRY
-from .common import DAY, EXPONENT, Ids, day_of, iso, minor_to_major, round_int, ts
+from .common import (
+    DAY,
+    EXPONENT,
+    HOUR,
+    Ids,
+    day_of,
+    iso,
+    minor_to_major,
+    round_int,
+    to_dt,
+    ts,
+)
 from .writer import dumps
 
 if TYPE_CHECKING:
@@ -63,6 +75,7 @@ VOLUME_DAYS = 3  # usage of the last days drops ...
 VOLUME_KEEP_EVERY = 20  # ... to one event in 20 (< 10 % of normal)
 TAX_STEP = 2  # percentage points the gateway's rate rises by
 DUPLICATE_SUFFIX = "_redelivered"
+CRM_RELINK_HOURS = (9, 10)  # hours after the end: the account is re-linked, the CRM syncs again
 
 
 class DriftError(ValueError):
@@ -648,13 +661,18 @@ class Drift:
         )
 
     def _crm_wrong_customer(self, home: Path) -> None:
+        """A CRM account that was linked to its own gateway customer is re-linked to another one
+        the morning after the company's last day, and the CRM's next sync delivers that change:
+        a new file with the account's new version (newer ``system_modstamp``) beside the
+        snapshot, which keeps the right link. The clean company's own mislinked accounts were
+        wrong from their first version; this one is a right link that turned wrong."""
         names = {}
         with open(home / self._export("customers"), encoding="utf-8") as f:
             for line in f:
                 c = json.loads(line)
                 names[c["name"]] = c["id"]
-        rel = f"landing/crm/account/account_{self.end.isoformat()}.csv"
-        lines = _read_lines(home / rel)
+        snapshot = f"landing/crm/account/account_{self.end.isoformat()}.csv"
+        lines = _read_lines(home / snapshot)
         head = _csv_fields(lines[0])
         i_id, i_name, i_link = (head.index(c) for c in ("id", "name", "stripe_customer_id_c"))
         linked = [
@@ -670,25 +688,35 @@ class Drift:
         right = f[i_link]
         others = sorted(cid for cid in names.values() if cid != right)
         wrong = others[rng.randrange(len(others))]
+        changed_at = to_dt(self.end_ts + CRM_RELINK_HOURS[0] * HOUR)
+        synced_at = to_dt(self.end_ts + CRM_RELINK_HOURS[1] * HOUR)
         f[i_link] = wrong
-        lines[row] = _csv_line(f)
-        _write_lines(home / rel, lines)
+        for column, moment in (
+            ("system_modstamp", changed_at),
+            ("last_modified_date", changed_at),
+            ("_fivetran_synced", synced_at),
+        ):
+            f[head.index(column)] = moment.strftime("%Y-%m-%d %H:%M:%S")
+        rel = f"landing/crm/account/account_{self.end.isoformat()}_sync2.csv"
+        _write_lines(home / rel, [lines[0], _csv_line(f)])
         self._add(
             "crm_wrong_customer",
             f[i_id],
             self.end.isoformat(),
             None,
             None,
-            f"CRM account {f[i_id]} ({f[i_name]}) links gateway customer {wrong} instead of "
-            f"{right}",
+            f"CRM account {f[i_id]} ({f[i_name]}), linked to its gateway customer {right}, is "
+            f"re-linked to {wrong} on {changed_at:%Y-%m-%d %H:%M} UTC (the next CRM sync)",
             [rel],
             {
                 "account_name": f[i_name],
                 "linked_customer_id": wrong,
                 "right_customer_id": right,
-                "csv_line": row + 1,
+                "changed_at": changed_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "snapshot": snapshot,
                 "note": "the clean company already has a few mislinked and unlinked accounts "
-                "(manifest crm_links); this one is the injected break",
+                "(manifest crm_links), wrong since their first version; this one was right in "
+                "the snapshot and turns wrong in the next sync",
             },
         )
 

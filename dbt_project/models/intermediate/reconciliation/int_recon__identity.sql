@@ -16,8 +16,16 @@
 --                                    disagrees, or another account holds that customer - and
 --                                    resolution still matched the account by name (the CRM
 --                                    field is wrong, the numbers are not)
---                             break  the link names no gateway customer, or names one whose
---                                    name disagrees and resolution matched the account to none
+--                             break  the link names no gateway customer; or names one whose
+--                                    name disagrees and resolution matched the account to none;
+--                                    or names one whose name disagrees while an earlier version
+--                                    of the account (stg_crm__account_versions) linked another
+--                                    customer whose name agreed with it: a link that was right
+--                                    was changed to a wrong one (drift in the CRM, even when
+--                                    resolution still matches the account by name)
+--                           So a link that has been wrong for as long as revstack has the CRM's
+--                           history is 'warn' (standing data debt that the numbers do not
+--                           depend on); a right link that turns wrong is a 'break'.
 with
 
 bounds as (
@@ -43,8 +51,30 @@ accounts as (
         account_id,
         account_name,
         stripe_customer_id,
+        modified_at,
         {{ normalize_name('account_name') }} as name_key
     from {{ ref('stg_crm__accounts') }}
+),
+
+-- for an account whose current link names another customer: the latest earlier version whose
+-- link named a customer with the same normalised name as that version's account (a right link)
+right_before as (
+    select
+        versions.account_id,
+        versions.stripe_customer_id as previous_customer_id,
+        versions.modified_at as previous_modified_at
+    from {{ ref('stg_crm__account_versions') }} as versions
+    inner join accounts
+        on versions.account_id = accounts.account_id
+    inner join customers
+        on versions.stripe_customer_id = customers.customer_id
+            and {{ normalize_name('versions.account_name') }} = customers.name_key
+    where not versions.is_deleted
+        and versions.stripe_customer_id is distinct from accounts.stripe_customer_id
+    qualify row_number() over (
+            partition by versions.account_id
+            order by versions.modified_at desc nulls last, versions._loaded_at desc, versions._line desc
+        ) = 1
 ),
 
 contacts as (
@@ -112,9 +142,17 @@ account_links as (
         chosen.crm_match_method,
         contacts.contact_name as resolved_contact_name,
         linked_elsewhere.crm_account_id as linked_customer_account_id,
+        right_before.previous_customer_id,
+        previous.customer_name as previous_customer_name,
+        right_before.previous_modified_at,
+        accounts.modified_at as link_modified_at,
         linked.customer_id is not null as linked_exists,
         linked.name_key = accounts.name_key as linked_name_agrees
     from accounts
+    left join right_before
+        on accounts.account_id = right_before.account_id
+    left join customers as previous
+        on right_before.previous_customer_id = previous.customer_id
     left join customers as linked
         on accounts.stripe_customer_id = linked.customer_id
     left join resolved as chosen
@@ -135,12 +173,15 @@ account_status as (
             when linked_customer_id is not null and linked_name_agrees and resolved_customer_id = linked_customer_id
                 then 'ok'
             when linked_customer_id is not null and not linked_exists then 'break'
+            when not linked_name_agrees and previous_customer_id is not null then 'break'
             when resolved_customer_id is null then 'break'
             else 'warn'
         end as status,
         case
             when linked_customer_id is null then 'no gateway customer linked; matched by name'
             when not linked_exists then 'linked gateway customer does not exist'
+            when not linked_name_agrees and previous_customer_id is not null
+                then 'link changed from ' || previous_customer_id || ' (same name) to a customer whose name disagrees'
             when not linked_name_agrees and resolved_customer_id is null
                 then 'linked gateway customer''s name disagrees; no customer matched'
             when not linked_name_agrees then 'linked gateway customer''s name disagrees; matched by name to another'
@@ -163,10 +204,12 @@ account_identity as (
         cast(1 as integer) as evidence_count,
         cast(to_json({
             'crm_account_id': account_id, 'name': account_name, 'stripe_customer_id': linked_customer_id,
-            'problem': problem
+            'problem': problem, 'modified_at': link_modified_at,
+            'previous_stripe_customer_id': previous_customer_id, 'previous_modified_at': previous_modified_at
         }) as varchar) as left_evidence,
         cast(to_json({
-            'linked_customer_name': linked_customer_name, 'resolved_customer_id': resolved_customer_id,
+            'linked_customer_name': linked_customer_name, 'previous_customer_name': previous_customer_name,
+            'resolved_customer_id': resolved_customer_id,
             'resolved_customer_name': resolved_customer_name, 'crm_match_method': crm_match_method,
             'accounting_contact_name': resolved_contact_name
         }) as varchar) as right_evidence,
