@@ -14,6 +14,14 @@ Lifecycle, per fingerprint ``(check_name, key)``:
   (``resolved_at``) and sends a "resolved" notice;
 * a failure after a resolution opens a new alert.
 
+What a key names is the check's choice, and it is the unit of deduplication: one alert per root
+cause, not per row. A check whose key names one object (a payout, an invoice, a customer, a CRM
+account) alerts per object; the reconciliation checks of gateway vs GL cash, revenue, tax and fees,
+whose keys slice one monthly total by currency, alert once per check × period with the key
+``<period>`` and every breaking key in the evidence (``checks.GROUPED_BY_PERIOD``), so a GL
+sync that stops for a week opens one alert per check, not one per currency, and it resolves when
+no key of that month breaks any more.
+
 The results of one check name are the complete set of its failing keys for that run: if a check
 reported keys A and B last time and only A now, B's alert resolves. A check that ran and passed
 wholly is given as one passed result with ``key=""``. A check absent from the results did not run,

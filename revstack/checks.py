@@ -4,7 +4,9 @@ Two kinds of results feed the alerts:
 
 * :func:`warehouse_results` reads the check marts the dbt build just made — the cross-system
   reconciliation (``marts.rpt_reconciliation``: every ``break`` is an alert keyed by period and
-  key, with the rows of both sides from ``rpt_reconciliation_exceptions``), volume anomalies
+  key, with the rows of both sides from ``rpt_reconciliation_exceptions``; the checks of
+  :data:`GROUPED_BY_PERIOD`, whose keys slice one monthly total, alert once per period with the
+  breaking keys as evidence), volume anomalies
   (``marts.rpt_source_volume_daily``) and freshness (``marts.rpt_source_freshness``). The
   ``ops/checks`` asset processes them inside the build, before the publish step.
 * :func:`run_results` reads a finished Dagster run's events: every asset check (a source's
@@ -21,6 +23,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,20 @@ from revstack.alerts import CheckResult
 # the publish step (the marts are right about each system; the systems disagree).
 RECON_SEVERITY = {"high": "error", "medium": "warning", "low": "warning"}
 EVIDENCE_ROWS = 10
+
+# The checks whose keys slice one monthly total (a currency; a currency's receipts or payouts).
+# One root cause — a GL sync that stopped for a week, a tax rate the GL did not follow — breaks
+# several keys of the same month at once, so they alert once per check × period (key
+# ``<period>``), with every breaking key and its figures as evidence, and resolve when no key of
+# that period breaks any more. Their amounts are all in the reporting currency, so the summary
+# gives the period's total difference. Every other reconciliation check's key names one object
+# — a payout, an invoice, a subscription, a usage customer, a CRM account or opportunity — and
+# alerts per key (``<period>:<key>``): the key is what someone has to fix, and grouping would hide
+# it.
+GROUPED_BY_PERIOD = frozenset(
+    {"gateway_vs_gl_cash", "gateway_vs_gl_revenue", "gateway_vs_gl_tax", "gateway_vs_gl_fees"}
+)
+SUMMARY_KEYS = 4  # the largest differences named in a grouped alert's summary
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -58,6 +75,11 @@ def _evidence(text: str | None) -> list[dict[str, Any]]:
 
 
 def reconciliation_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Every break of ``marts.rpt_reconciliation`` as a failing result.
+
+    A check in :data:`GROUPED_BY_PERIOD` alerts once per period (key ``<period>``), with every
+    breaking key and its figures as evidence; any other check once per key (``<period>:<key>``),
+    with both sides' rows from ``rpt_reconciliation_exceptions``."""
     if not _table_exists(con, "marts", "rpt_reconciliation"):
         return []
     names = [
@@ -81,44 +103,113 @@ def reconciliation_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
         """,
     )
     results: list[CheckResult] = []
-    failing = set()
+    grouped: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for b in breaks:
-        name = f"reconciliation:{b['check_name']}"
-        failing.add(b["check_name"])
         period = str(b["period"]) if b["period"] is not None else None
-        unit = f" {b['unit']}" if b["unit"] else ""
-        evidence = [
-            {
-                "side": "figures",
-                "left": b["left_amount"],
-                "right": b["right_amount"],
-                "difference": b["difference"],
-            },
-            *({"side": "left", **r} for r in _evidence(b["left_evidence"])),
-            *({"side": "right", **r} for r in _evidence(b["right_evidence"])),
-        ]
-        results.append(
-            CheckResult(
-                check_name=name,
-                severity=RECON_SEVERITY.get(b["severity"], "error"),  # type: ignore[arg-type]
-                passed=False,
-                key=f"{period}:{b['key']}" if period else str(b["key"]),
-                summary=(
-                    f"{b['check_name']} {b['key']}{' in ' + period if period else ''}:"
-                    f" {b['left_source']} {b['left_amount']}{unit}"
-                    f" vs {b['right_source']} {b['right_amount']}{unit},"
-                    f" difference {b['difference']}{unit}"
-                ),
-                evidence=evidence,
-                where=b["where_to_look"]
-                or f"marts.rpt_reconciliation where check_name = '{b['check_name']}'",
-                period=period,
-            )
-        )
+        if b["check_name"] in GROUPED_BY_PERIOD:
+            grouped.setdefault((b["check_name"], period), []).append(b)
+        else:
+            results.append(_break_result(b, period))
+    results += [_period_result(check, period, rows) for (check, period), rows in grouped.items()]
+    failing = {b["check_name"] for b in breaks}
     results += [
         CheckResult(f"reconciliation:{n}", "error", True) for n in names if n not in failing
     ]
     return results
+
+
+def _break_result(b: dict[str, Any], period: str | None) -> CheckResult:
+    """One break of a check whose key names one object: its figures and both sides' rows."""
+    unit = f" {b['unit']}" if b["unit"] else ""
+    left = _evidence(b["left_evidence"])
+    problem = next((r["problem"] for r in left if r.get("problem")), None)
+    evidence = [
+        {
+            "side": "figures",
+            "left": b["left_amount"],
+            "right": b["right_amount"],
+            "difference": b["difference"],
+        },
+        *({"side": "left", **r} for r in left),
+        *({"side": "right", **r} for r in _evidence(b["right_evidence"])),
+    ]
+    return CheckResult(
+        check_name=f"reconciliation:{b['check_name']}",
+        severity=RECON_SEVERITY.get(b["severity"], "error"),  # type: ignore[arg-type]
+        passed=False,
+        key=f"{period}:{b['key']}" if period else str(b["key"]),
+        summary=(
+            f"{b['check_name']} {b['key']}{' in ' + period if period else ''}:"
+            f" {b['left_source']} {b['left_amount']}{unit}"
+            f" vs {b['right_source']} {b['right_amount']}{unit},"
+            f" difference {b['difference']}{unit}" + (f": {problem}" if problem else "")
+        ),
+        evidence=evidence,
+        where=b["where_to_look"]
+        or f"marts.rpt_reconciliation where check_name = '{b['check_name']}'",
+        period=period,
+    )
+
+
+def _total(rows: list[dict[str, Any]], column: str) -> str:
+    """Σ column per unit, as text: ``1.500000 USD`` (``… + … EUR`` if units differ)."""
+    totals: dict[str, Decimal] = {}
+    for r in rows:
+        totals[r["unit"] or ""] = totals.get(r["unit"] or "", Decimal(0)) + r[column]
+    return " + ".join(f"{v}{' ' + u if u else ''}" for u, v in totals.items())
+
+
+def _period_result(check: str, period: str | None, rows: list[dict[str, Any]]) -> CheckResult:
+    """Every break of a per-period check in one period, as one result keyed by the period."""
+    first = rows[0]
+    worst = sorted(rows, key=lambda r: (-abs(r["difference"]), r["key"]))
+    shown = ", ".join(f"{r['key']} {r['difference']}" for r in worst[:SUMMARY_KEYS])
+    more = f", and {len(rows) - SUMMARY_KEYS} more" if len(rows) > SUMMARY_KEYS else ""
+    units = {r["unit"] for r in rows}
+    evidence = [
+        {
+            "side": "figures",
+            "key": "total",
+            "keys": len(rows),
+            # totals only when they add up one unit
+            **(
+                {
+                    "left": sum(r["left_amount"] for r in rows),
+                    "right": sum(r["right_amount"] for r in rows),
+                    "difference": sum(r["difference"] for r in rows),
+                    "unit": first["unit"],
+                }
+                if len(units) == 1
+                else {}
+            ),
+        },
+        *(
+            {
+                "side": "key",
+                "key": r["key"],
+                "left": r["left_amount"],
+                "right": r["right_amount"],
+                "difference": r["difference"],
+                "unit": r["unit"],
+            }
+            for r in worst
+        ),
+    ]
+    where = f"marts.rpt_reconciliation_exceptions where check_name = '{check}'"
+    return CheckResult(
+        check_name=f"reconciliation:{check}",
+        severity=RECON_SEVERITY.get(first["severity"], "error"),  # type: ignore[arg-type]
+        passed=False,
+        key=period or "",
+        summary=(
+            f"{check}{' in ' + period if period else ''}: {len(rows)} key(s) break,"
+            f" {first['left_source']} vs {first['right_source']} differ by"
+            f" {_total(rows, 'difference')} in total ({shown}{more})"
+        ),
+        evidence=evidence,
+        where=where + (f" and period = '{period}'" if period else ""),
+        period=period,
+    )
 
 
 def source_health_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:

@@ -23,7 +23,19 @@ def con(tmp_path):
         " ('payouts_vs_balance_transactions', date '2025-03-01', 'po_2', 1, 1, 0, 'ok', 'AUD',"
         "  'high', 'a', 'b'),"
         " ('identity_match_rate', null, 'crm', 0.97, 1, -0.03, 'warn', 'share', 'medium',"
-        "  'a', 'b'))"
+        "  'a', 'b'),"
+        " ('gateway_vs_gl_cash', date '2025-03-01', 'EUR/receipts', 250.5, 200, 50.5, 'break',"
+        "  'USD', 'high', 'fct_revenue_ledger', 'int_gl_journal_lines'),"
+        " ('gateway_vs_gl_cash', date '2025-03-01', 'USD/payouts', 0, 0.75, -0.75, 'break',"
+        "  'USD', 'high', 'fct_revenue_ledger', 'int_gl_journal_lines'),"
+        " ('gateway_vs_gl_cash', date '2025-03-01', 'USD/receipts', 900, 800, 100, 'break',"
+        "  'USD', 'high', 'fct_revenue_ledger', 'int_gl_journal_lines'),"
+        " ('gateway_vs_gl_cash', date '2025-03-01', 'GBP/receipts', 10, 10, 0, 'ok',"
+        "  'USD', 'high', 'fct_revenue_ledger', 'int_gl_journal_lines'),"
+        " ('gateway_vs_gl_cash', date '2025-04-01', 'USD/receipts', 5, 4, 1, 'break',"
+        "  'USD', 'high', 'fct_revenue_ledger', 'int_gl_journal_lines'),"
+        " ('gateway_vs_gl_tax', date '2025-04-01', 'GBP', 7, 7, 0, 'ok',"
+        "  'USD', 'high', 'fct_revenue_ledger', 'int_gl_journal_lines'))"
         " as t (check_name, period, key, left_amount, right_amount, difference, status, unit,"
         " severity, left_source, right_source)"
     )
@@ -67,6 +79,47 @@ def test_a_reconciliation_break_is_one_failing_result_with_both_sides(con) -> No
     # a check with no break (a 'warn' is within tolerance) passes as a whole
     assert results[("reconciliation:identity_match_rate", "")].passed
     assert ("reconciliation:payouts_vs_balance_transactions", "") not in results
+
+
+def test_gl_breaks_alert_once_per_check_and_month_with_every_key(con) -> None:
+    """A GL check's keys slice one monthly total: one result per check × period, keyed by the
+    period, listing each breaking key (largest difference first) under the period's total."""
+    results = [r for r in checks.warehouse_results(con) if r.check_name.endswith("_gl_cash")]
+    march, april = sorted((r for r in results), key=lambda r: r.key)
+    assert (march.key, march.period, march.severity, march.passed) == (
+        "2025-03-01",
+        "2025-03-01",
+        "error",
+        False,
+    )
+    assert march.summary == (
+        "gateway_vs_gl_cash in 2025-03-01: 3 key(s) break, fct_revenue_ledger vs"
+        " int_gl_journal_lines differ by 149.750000 USD in total (USD/receipts 100.000000,"
+        " EUR/receipts 50.500000, USD/payouts -0.750000)"
+    )
+    total, *keys = march.evidence
+    assert total == {
+        "side": "figures",
+        "key": "total",
+        "keys": 3,
+        "left": Decimal("1150.5"),
+        "right": Decimal("1000.75"),
+        "difference": Decimal("149.75"),
+        "unit": "USD",
+    }
+    assert [(k["side"], k["key"], k["difference"]) for k in keys] == [
+        ("key", "USD/receipts", Decimal("100")),
+        ("key", "EUR/receipts", Decimal("50.5")),
+        ("key", "USD/payouts", Decimal("-0.75")),
+    ]
+    assert march.where == (
+        "marts.rpt_reconciliation_exceptions where check_name = 'gateway_vs_gl_cash'"
+        " and period = '2025-03-01'"
+    )
+    assert april.key == "2025-04-01" and april.evidence[0]["difference"] == Decimal("1")
+    # a grouped check with no break passes as a whole
+    tax = [r for r in checks.warehouse_results(con) if r.check_name.endswith("_gl_tax")]
+    assert [(r.key, r.passed) for r in tax] == [("", True)]
 
 
 def test_volume_and_freshness(con) -> None:

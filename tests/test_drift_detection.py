@@ -1,5 +1,5 @@
 """Injected drift is caught by the intended check, with its key and amount, and alerted once
-(issue 5). One company of 200 customers × 6 months with eight kinds of drift injected
+(issue 5). One company of 200 customers × 6 months with nine kinds of drift injected
 (`revstack simulate --inject`), built once by `revstack build` with a webhook receiver configured;
 the recorded truth (truth/injected_drift.json) says what each check must find."""
 
@@ -26,6 +26,7 @@ KINDS = (
     "volume_drop",
     "gl_currency_missing",
     "tax_rate_change",
+    "crm_wrong_customer",
 )
 
 
@@ -91,6 +92,15 @@ def _difference(alert: dict) -> Decimal:
     return Decimal(figures["difference"])
 
 
+def _key_differences(alert: dict) -> dict[str, Decimal]:
+    """A per-period alert's breaking keys and their differences."""
+    return {
+        r["key"]: Decimal(r["difference"])
+        for r in json.loads(alert["evidence"])
+        if r.get("side") == "key"
+    }
+
+
 def _by_check(alerts: list[dict]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     for a in alerts:
@@ -123,28 +133,53 @@ def test_each_injected_drift_is_caught_with_its_key_and_amount(drifted) -> None:
     assert _difference(a) == usage["details"]["quantity_recorded"]  # units never billed
     caught["unbilled_usage"] = True
 
-    # the GL stopped for a week: the week's receipts are missing from the clearing account,
-    # exactly the charges collected that week (in USD), over every currency
+    # the GL stopped for a week: one alert per GL check for that month (not one per currency),
+    # listing every currency's receipts and payouts; the week's receipts missing from the
+    # clearing account are exactly the charges collected that week (in USD), over every currency
     (gap,) = _records(truth, "gl_sync_gap")
-    month = gap["period"][:7] + "-01"
-    receipts = [
-        a
-        for a in alerts["reconciliation:gateway_vs_gl_cash"]
-        if a["key"].startswith(month) and a["key"].endswith("/receipts")
-    ]
-    assert len(receipts) >= 2
-    assert sum(_difference(a) for a in receipts) == Decimal(gap["amount"])
+    gap_month = gap["period"][:7] + "-01"
+    for check in ("cash", "revenue", "tax", "fees"):
+        (a,) = [a for a in alerts[f"reconciliation:gateway_vs_gl_{check}"] if a["key"] == gap_month]
+        differences = _key_differences(a)
+        assert len(differences) >= 2 and _difference(a) == sum(differences.values())
+        assert f"{len(differences)} key(s) break" in a["summary"]
+        assert f"differ by {_difference(a):f} USD in total" in a["summary"]
+    (a,) = [a for a in alerts["reconciliation:gateway_vs_gl_cash"] if a["key"] == gap_month]
+    receipts = {k: d for k, d in _key_differences(a).items() if k.endswith("/receipts")}
+    assert len(receipts) >= 2 and sum(receipts.values()) == Decimal(gap["amount"])
     caught["gl_sync_gap"] = True
 
-    # the gateway's new tax rate that the GL does not follow: the month's tax differs by the sum
-    # of the invoices' differences
+    # the gateway's new tax rate that the GL does not follow: that month's one tax alert names
+    # the country's currency, which differs by the sum of the invoices' differences
     changed = _records(truth, "tax_rate_change")
     (month,) = {r["period"] + "-01" for r in changed}
     (currency,) = {r["currency"].upper() for r in changed}
-    tax_alerts = alerts["reconciliation:gateway_vs_gl_tax"]
-    (a,) = [a for a in tax_alerts if a["key"] == f"{month}:{currency}"]
-    assert _difference(a) == sum(Decimal(r["details"]["difference_rc"]) for r in changed)
+    (a,) = [a for a in alerts["reconciliation:gateway_vs_gl_tax"] if a["key"] == month]
+    expected = sum(Decimal(r["details"]["difference_rc"]) for r in changed)
+    assert _key_differences(a) == {currency: expected} and _difference(a) == expected
     caught["tax_rate_change"] = True
+
+    # a CRM account that linked its own gateway customer is re-linked to another one by the
+    # CRM's next sync: its link's history shows a right link turned wrong, a break keyed by the
+    # account; the clean company's own mislinked accounts (wrong from their first version) stay
+    # 'warn' and alert nothing
+    (relinked,) = _records(truth, "crm_wrong_customer")
+    (a,) = alerts["reconciliation:crm_vs_billing_identity"]
+    assert a["key"].endswith(":" + relinked["key"]) and a["severity"] == "warning"
+    left = next(r for r in json.loads(a["evidence"]) if r["side"] == "left")
+    assert left["stripe_customer_id"] == relinked["details"]["linked_customer_id"]
+    assert left["previous_stripe_customer_id"] == relinked["details"]["right_customer_id"]
+    assert a["summary"].endswith(
+        f"link changed from {relinked['details']['right_customer_id']} (same name) to a customer"
+        " whose name disagrees"
+    )
+    with duckdb.connect(str(home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        (warned,) = con.execute(
+            "select count(*) from marts.rpt_reconciliation"
+            " where check_name = 'crm_vs_billing_identity' and status = 'warn'"
+        ).fetchone()
+    assert warned >= 5  # the natural mislinks and unlinked accounts
+    caught["crm_wrong_customer"] = True
 
     # usage drops to 1 event in 20 for the last 3 days; the data's last day is still arriving
     # and not judged, so the two days before it alert
@@ -170,7 +205,8 @@ def test_each_injected_drift_is_caught_with_its_key_and_amount(drifted) -> None:
 
 def test_no_alert_outside_the_injected_drift(drifted) -> None:
     """Every open alert is one of the injected breaks or a direct consequence of one (the GL gap
-    also moves revenue, tax and fees in its month; the tax change overstates GL revenue)."""
+    also moves revenue, tax and fees in its month; the tax change overstates GL revenue), and a
+    GL check alerts once per month."""
     home, _, truth, _ = drifted
     gap_month = _records(truth, "gl_sync_gap")[0]["period"][:7] + "-01"
     tax_month = _records(truth, "tax_rate_change")[0]["period"] + "-01"
@@ -179,7 +215,7 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
         if check.startswith("reconciliation:gateway_vs_gl_") and check != (
             "reconciliation:gateway_vs_gl_currency"
         ):
-            assert a["key"].startswith((gap_month, tax_month)), a
+            assert a["key"] in (gap_month, tax_month), a
         else:
             assert check in {
                 "reconciliation:payouts_vs_balance_transactions",
@@ -188,6 +224,7 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
                 "volume_anomaly",
                 "duplicate_delivery",
                 "late_arriving_events",
+                "reconciliation:crm_vs_billing_identity",
             }, a
         assert a["severity"] in ("error", "warning") and a["occurrences"] == 1
 
