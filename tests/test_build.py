@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -75,8 +76,9 @@ def test_sql_without_snapshot_fails_clearly(tmp_path: Path):
 
 
 def test_empty_home_then_a_broken_source_contract_keeps_the_snapshot(tmp_path: Path):
-    """An empty home builds and publishes empty marts; then a CRM export that lost a required
-    column stops the build before any mart changes, and the previous snapshot stays."""
+    """An empty home builds and publishes empty marts; then a company lands whose gateway charges
+    export renamed a required column (`revstack simulate --inject renamed_column`): the source's
+    contract check blocks, no mart changes, and the previous snapshot stays."""
     proc = revstack(tmp_path, "build")
     assert "build succeeded" in proc.stdout
     snapshot = tmp_path / "warehouse" / "serving.duckdb"
@@ -86,37 +88,41 @@ def test_empty_home_then_a_broken_source_contract_keeps_the_snapshot(tmp_path: P
     with duckdb.connect(str(snapshot), read_only=True) as con:
         (first_build,) = con.execute("select build_id from meta.snapshot").fetchone()
 
-    broken = tmp_path / "landing" / "crm" / "opportunity" / "zz_renamed_export.csv"
-    broken.parent.mkdir(parents=True, exist_ok=True)
-    broken.write_text(
-        "id,account_id,amount,close_date,is_won,is_deleted,stage\n"  # stage_name renamed
-        "006X0000001,001X0000001,1200,2025-01-15,true,false,Closed Won\n"
-    )
+    revstack(tmp_path, "simulate", "--customers", "20", "--months", "2", "--seed", "5",
+             "--inject", "renamed_column")  # fmt: skip
+    injected = json.loads((tmp_path / "truth" / "injected_drift.json").read_text())["drifts"]
+    assert [d["kind"] for d in injected] == ["renamed_column"]
+    renamed_file = injected[0]["key"]  # the export whose `amount` became `amount_value`
+    assert renamed_file.startswith("landing/gateway/charges/")
+
     failed = revstack(tmp_path, "build", check=False)
     assert failed.returncode == 1
     assert "previous serving snapshot is unchanged" in failed.stderr
-    assert "raw_crm/opportunity:contract" in failed.stdout
+    assert "raw_gateway/charges:contract" in failed.stdout
     # the marts are the last good build's; the snapshot's ops schema says why they are not newer
     assert _counts(snapshot) == counts
     with duckdb.connect(str(snapshot), read_only=True) as con:
         assert con.execute("select build_id from meta.snapshot").fetchone() == (first_build,)
         open_alerts = con.execute(
-            "select check_name, severity from ops.alerts where status = 'open'"
+            "select check_name, severity, summary from ops.alerts where status = 'open'"
         ).fetchall()
         builds = con.execute(
             "select success, published from ops.builds order by finished_at"
         ).fetchall()
-    assert ("raw_crm/opportunity:contract", "blocking") in open_alerts
+    contract = [a for a in open_alerts if a[0] == "raw_gateway/charges:contract"]
+    assert len(contract) == 1 and contract[0][1] == "blocking", open_alerts
     assert builds == [(True, True), (False, False)]
     with duckdb.connect(str(tmp_path / "warehouse" / "revstack.duckdb"), read_only=True) as con:
-        (drift,) = con.execute(
-            "select count(*) from raw_meta.schema_drift"
-            " where entity = 'opportunity' and column_name = 'stage_name' and severity = 'error'"
-        ).fetchone()
+        drift = con.execute(
+            "select file, severity from raw_meta.schema_drift"
+            " where entity = 'charges' and column_name = 'amount'"
+        ).fetchall()
         (loaded,) = con.execute(
-            "select count(*) from raw_meta.loaded_files where path like '%zz_renamed_export.csv'"
+            "select count(*) from raw_meta.loaded_files where path like ?",
+            ["%" + renamed_file],
         ).fetchone()
-    assert drift == 1 and loaded == 0  # recorded, and not marked loaded: it will be retried
+    assert [(Path(f).name, sev) for f, sev in drift] == [(Path(renamed_file).name, "error")]
+    assert loaded == 0  # recorded, and not marked loaded: it will be retried
 
     # (once the source fixes its export, the next build loads it and the contract check passes,
     # which resolves the alert: tests/test_checks.py and tests/test_alerts.py)
