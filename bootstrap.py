@@ -3,6 +3,7 @@
 
     python3 bootstrap.py up      # set up, simulate a company if none landed, build, serve UI + app
     python3 bootstrap.py test    # set up, then lint (ruff, sqlfluff) and run the test suite
+                                 # (installs Debian's chromium for the browser test if missing)
 
 Needs only Python 3.11+ and the package registries. It creates ``.venv/`` (whose ``bin/revstack``
 is the command), installs uv into it, and installs the locked dependency set (``uv.lock``).
@@ -22,6 +23,14 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 UV_VERSION = "0.13.8"
+# The browser test (tests/test_browser.py) drives Debian's Chromium through Playwright; Playwright's
+# own browser download is never used (no network at run time). The emoji font draws the app's
+# page icons in the screenshots. Debian package -> a file it installs.
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_PACKAGES = {
+    "chromium": CHROMIUM,
+    "fonts-noto-color-emoji": Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+}
 
 
 def run(cmd: list[str], **kwargs) -> None:
@@ -49,7 +58,31 @@ def activated_env() -> dict[str, str]:
     return env
 
 
+def ensure_chromium() -> None:
+    """Install Debian's ``chromium`` (and the emoji font) for the browser test when missing."""
+    missing = [name for name, path in BROWSER_PACKAGES.items() if not path.exists()]
+    if not missing:
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        sys.exit(f"the browser test needs the Debian packages {missing}, and there is no apt-get")
+    print(f"installing {', '.join(missing)} (Debian) for the browser test", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    install = [*sudo, apt, "install", "-y", *missing]
+    try:
+        print("+ " + " ".join(install), flush=True)
+        if subprocess.call(install, cwd=ROOT, env=env) != 0:  # package lists missing or old
+            run([*sudo, apt, "update"], env=env)
+            run(install, env=env)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        sys.exit(f"could not install {missing} for the browser test ({exc}); install them by hand")
+    if not CHROMIUM.exists():
+        sys.exit(f"apt-get installed chromium but {CHROMIUM} is still missing")
+
+
 def test(extra: list[str]) -> int:
+    ensure_chromium()
     env = activated_env()
     steps = [
         [str(BIN / "ruff"), "check", "."],
