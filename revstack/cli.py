@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from revstack import config
+from revstack.docs import serve as serve_docs
 
 DEFAULT_SEED = 42
 DEFAULT_CUSTOMERS = 1000
@@ -159,6 +160,11 @@ def run_build(quiet: bool = False) -> int:
             file=sys.stderr,
         )
         return 1
+    from revstack.docs import generate_after_build
+
+    docs_line = generate_after_build()  # the warehouse is free now: dbt reads its catalog
+    if not quiet:
+        print(f"  {docs_line}")
     print(f"build succeeded in {elapsed:.1f} s; snapshot published at {config.serving_path()}")
     return 0
 
@@ -268,6 +274,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         # the build publishes, and the build's run appears in the Dagster UI (same instance).
         for cmd in (dagster_cmd, app_cmd):
             procs.append(subprocess.Popen(cmd, cwd=root, start_new_session=True))
+        procs.append(serve_docs(args.host, args.docs_port))
         if run_build() != 0 and not config.serving_path().exists():
             raise CommandError("the first build failed and there is no snapshot to serve")
         dagster_url = f"http://{args.host}:{args.dagster_port}"
@@ -375,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--dagster-port", type=int, default=3000)
     p.add_argument("--app-port", type=int, default=8501)
+    p.add_argument("--docs-port", type=int, default=8080, help="the dbt docs site")
     p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_up)
