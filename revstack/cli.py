@@ -7,6 +7,7 @@ a one-line reason when it cannot do its job.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -305,37 +306,116 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- sql
+SQL_QUIT = {".quit", ".exit", "\\q", "quit", "exit"}
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
+    """Run SQL on the serving snapshot, read-only: the argument's statements, or a prompt.
+
+    The connection is read-only and cannot reach files or other databases (so no ``ATTACH`` of
+    the working warehouse, whose lock the pipeline needs). A failing statement prints DuckDB's
+    message; the prompt goes on, and the exit code is 1 if any statement failed.
+    """
     from revstack.serving import connect_snapshot
 
     try:
         con = connect_snapshot()
     except FileNotFoundError as exc:
         raise CommandError(str(exc)) from exc
+    interactive = args.statement is None and sys.stdin.isatty()
+    failed = 0
     with con:
-        statements = [args.statement] if args.statement else None
-        if statements is None:
-            print("revstack sql — read-only on the serving snapshot; end a statement with ;")
-            statements = _read_statements()
-        for statement in statements:
-            try:
-                relation = con.sql(statement)
-            except Exception as exc:  # report the engine's message, keep the prompt alive
-                print(f"error: {exc}", file=sys.stderr)
-                if args.statement:
-                    return 1
-                continue
-            if relation is not None:
-                relation.show(max_rows=args.max_rows, max_width=200)
-    return 0
+        _restrict(con)
+        if args.statement is not None:
+            texts = iter([args.statement])
+        else:
+            if interactive:
+                with contextlib.suppress(ImportError):
+                    import readline  # noqa: F401 - line editing and history for input()
+                print(
+                    f"revstack sql: read-only on {config.serving_path()}; end a statement with ;"
+                    " and leave with .quit or Ctrl-D"
+                )
+            texts = _read_statements(interactive)
+        for text in texts:
+            failed += _run_sql(con, text, args.max_rows)
+            if failed and args.statement is not None:
+                break
+    return 1 if failed else 0
 
 
-def _read_statements():
+def _restrict(con) -> None:
+    """No files, no other database (so no ATTACH of the warehouse), and no way to undo that.
+
+    The settings belong to the database instance, which DuckDB shares between the connections
+    of one process to the same file: set them once, then only check them."""
+    setting = (
+        "select current_setting('lock_configuration'), current_setting('enable_external_access')"
+    )
+    [(locked, external)] = con.execute(setting).fetchall()
+    if not locked:
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    elif external:
+        raise CommandError("the snapshot is open in this process with file access enabled")
+
+
+def _run_sql(con, text: str, max_rows: int) -> int:
+    """Run every statement of ``text``, showing each result; return how many failed."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(text)
+    except duckdb.Error as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    failed = 0
+    for statement in statements:
+        try:
+            relation = con.sql(statement.query)
+            if relation is not None:  # a query runs here, where a runtime error shows
+                relation.show(max_rows=max_rows, max_width=200)
+        except duckdb.Error as exc:  # report the engine's message, keep the prompt alive
+            print(f"error: {_sql_error(exc)}", file=sys.stderr)
+            failed += 1
+    return failed
+
+
+def _sql_error(exc: Exception) -> str:
+    message = str(exc)
+    if "read-only mode" in message:
+        return f"the snapshot is read-only, nothing can change it ({message})"
+    if "disabled by configuration" in message:
+        return f"revstack sql reads the snapshot only, no files or other databases ({message})"
+    return message
+
+
+def _read_statements(interactive: bool):
+    """Statements from stdin: each ends with ``;`` at the end of a line; ``.quit`` or EOF ends
+    the input (a last statement without ``;`` still runs)."""
     buffer: list[str] = []
     while True:
         try:
-            line = input("revstack> " if not buffer else "      ...> ")
+            if interactive:
+                line = input("revstack> " if not buffer else "      ...> ")
+            else:
+                line = sys.stdin.readline()
+                if not line:
+                    raise EOFError
+                line = line.rstrip("\n")
         except EOFError:
+            if interactive:
+                print()
+            if "\n".join(buffer).strip():
+                yield "\n".join(buffer)
+            return
+        except KeyboardInterrupt:  # at the prompt, Ctrl-C drops the statement being typed
+            if not interactive:
+                return
+            print()
+            buffer = []
+            continue
+        if not buffer and line.strip().rstrip(";").strip().lower() in SQL_QUIT:
             return
         buffer.append(line)
         if line.rstrip().endswith(";"):
