@@ -20,9 +20,10 @@ E2E_MONTHS = 24
 E2E_START = "2024-11-01"
 
 
-# The suite runs on two pytest-xdist workers (`-n 2 --dist loadgroup`, see bootstrap.py). Tests that
-# share an expensive session fixture are one xdist group, so each company is built once, on one
-# worker; the groups go first (longest first), then the other end-to-end tests, so that the two
+# The suite runs on two pytest-xdist workers (`-n 2 --dist loadgroup`, see bootstrap.py). The tests
+# that share an expensive session fixture are one group, so each company is built once, on one
+# worker; every other module is a group of its own, so a module-scoped fixture is built once too.
+# The groups go first (longest first), then the modules with end-to-end tests, so that the two
 # workers finish together.
 _SHARED_COMPANIES = ("built_home", "small_home", "built_warehouse")
 
@@ -37,19 +38,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         prepare_if_stale()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> tuple[int, int]:
-        for index, name in enumerate(_SHARED_COMPANIES):
-            if name in item.fixturenames:
-                return (index, 0)
-        return (len(_SHARED_COMPANIES), 0 if item.get_closest_marker("e2e") else 1)
+def _group(item: pytest.Item) -> tuple[int, str]:
+    for index, name in enumerate(_SHARED_COMPANIES):
+        if name in item.fixturenames:
+            return index, name
+    e2e = item.get_closest_marker("e2e") is not None
+    return len(_SHARED_COMPANIES) + (0 if e2e else 1), Path(item.nodeid.split("::")[0]).stem
 
-    for item in items:
-        group = rank(item)[0]
-        if group < len(_SHARED_COMPANIES):
-            item.add_marker(pytest.mark.xdist_group(_SHARED_COMPANIES[group]))
-    items.sort(key=rank)  # stable: module order is kept within a rank
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {item: _group(item) for item in items}
+    module_rank = {}
+    for rank, name in groups.values():  # a module ranks by its most expensive test
+        module_rank[name] = min(rank, module_rank.get(name, rank))
+    items.sort(key=lambda item: module_rank[groups[item][1]])  # stable: keeps module order
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
+        # xdist's loadgroup reads the group from a `@group` suffix of the node id; xdist 3.8 adds
+        # it by renaming `item._nodeid`, which pytest 9 no longer reads (it keeps a NodeId).
+        from _pytest.nodeid import NodeId
+
+        for item, (_, name) in groups.items():
+            item._id = NodeId.parse(f"{item.nodeid}@{name}")
 
 
 def revstack(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -24,7 +24,7 @@ def _listening(port: int) -> bool:
 
 @pytest.mark.e2e
 def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
-    dagster_port, app_port = _free_port(), _free_port()
+    dagster_port, app_port, docs_port = _free_port(), _free_port(), _free_port()
     proc = revstack(
         tmp_path,
         "up",
@@ -34,6 +34,8 @@ def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
         str(dagster_port),
         "--app-port",
         str(app_port),
+        "--docs-port",
+        str(docs_port),
         "--exit-when-ready",
     )
     assert "landing zone is empty: simulating" in proc.stdout
