@@ -46,34 +46,15 @@ policy_months as (
     cross join months
 ),
 
-rates as (
-    select
-        reporting_currency,
-        currency,
-        rate_date,
-        rate_to_rc
-    from {{ ref('int_fx_rates_daily') }}
-),
-
 -- each customer's MRR at each month end, in the policy set's reporting currency
 month_end_mrr as (
     select
-        policy_months.policy_set,
-        policy_months.month,
-        mrr.customer_id,
-        {{ to_rc('mrr.mrr', 'rates.rate_to_rc') }} as mrr_rc,
-        mrr.mrr > 0 as is_paying
-    from policy_months
-    inner join {{ ref('int_customer_mrr_intervals') }} as mrr
-        on
-            policy_months.policy_set = mrr.policy_set
-            and policy_months.month_end >= mrr.valid_from
-            and (mrr.valid_to is null or policy_months.month_end < mrr.valid_to)
-    left join rates
-        on
-            policy_months.reporting_currency = rates.reporting_currency
-            and mrr.currency = rates.currency
-            and policy_months.month_end = rates.rate_date
+        policy_set,
+        month,
+        customer_id,
+        mrr_rc,
+        is_paying
+    from {{ ref('int_customer_mrr_month_end') }}
 ),
 
 balances as (
