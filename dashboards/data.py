@@ -188,9 +188,10 @@ def mrr_bridge(
     + FX = end.
 
     The company in the reporting currency is metrics_monthly itself (month-end rates). A segment
-    or currency view is summed from fct_mrr (each interval at its start day's rate, or in the
-    transaction currency) and fct_mrr_movements; there FX is what the balances' rates leave
-    (0 in a transaction currency)."""
+    or currency view sums the same month-end balances, metrics_customer_monthly (at the month
+    end's rate, or in the transaction currency), and fct_mrr_movements; there FX is what the
+    balances' rates leave (0 in a transaction currency), and every segment together is
+    metrics_monthly again."""
     if currency is None and not segs:
         return query(
             snapshot,
@@ -209,28 +210,24 @@ def mrr_bridge(
         f"""
         with cust as ({_FILTERED_CUSTOMERS}),
         mo as (
-            select month, (month + interval 1 month - interval 1 day)::date as month_end,
-                   (month - interval 1 day)::date as prev_end
+            select month, (month - interval 1 month)::date as previous_month
             from marts.metrics_monthly
             where month between $start and $end
         ),
         mrr as (
-            select f.customer_id, f.valid_from, f.valid_to, f.mrr,
-                   case when $currency::varchar is null then f.mrr_rc else f.mrr end as amount
-            from marts.fct_mrr as f
-            where f.customer_id in (select customer_id from cust)
+            select b.month, b.is_paying,
+                   case when $currency::varchar is null then b.mrr_rc else b.mrr end as amount
+            from marts.metrics_customer_monthly as b
+            where b.customer_id in (select customer_id from cust)
         ),
         balances as (
             select
                 mo.month,
-                coalesce(sum(m.amount) filter (where m.valid_from <= mo.month_end
-                    and (m.valid_to is null or m.valid_to > mo.month_end)), 0) as end_mrr,
-                coalesce(sum(m.amount) filter (where m.valid_from <= mo.prev_end
-                    and (m.valid_to is null or m.valid_to > mo.prev_end)), 0) as start_mrr,
-                count(distinct m.customer_id) filter (where m.mrr > 0
-                    and m.valid_from <= mo.month_end
-                    and (m.valid_to is null or m.valid_to > mo.month_end)) as customers
-            from mo left join mrr as m on m.valid_from <= mo.month_end
+                coalesce(sum(m.amount) filter (where m.month = mo.month), 0) as end_mrr,
+                coalesce(sum(m.amount) filter (where m.month = mo.previous_month), 0)
+                    as start_mrr,
+                count(*) filter (where m.month = mo.month and m.is_paying) as customers
+            from mo left join mrr as m on m.month in (mo.month, mo.previous_month)
             group by mo.month
         ),
         moves as (
@@ -295,39 +292,81 @@ def mrr_split(
     snapshot: Snapshot, month: date, by: str, currency: str | None, segs: tuple[str, ...]
 ) -> pd.DataFrame:
     """MRR on the month's last day split by plan (the subscription's price ids), segment,
-    country or currency: fct_subscription_mrr intervals at their start day's rate (or in the
-    transaction currency), and how many customers and subscriptions pay it."""
+    country or currency, and how many customers and subscriptions pay it.
+
+    The balances are metrics_customer_monthly's: each paying customer's MRR at the month end's
+    rate (or in the transaction currency), so in the reporting currency every split adds up to
+    metrics_monthly.mrr and its customers to metrics_monthly.customers, exactly. A customer's
+    subscriptions (fct_subscription_mrr in force that day) divide its MRR among plans: each plan
+    at round(Σ its subscriptions' mrr × the month-end rate, 6), the customer's last plan (by
+    name) taking what rounding leaves of the customer's mrr_rc (at most 0.000001 per plan)."""
     return query(
         snapshot,
         f"""
         with cust as ({_FILTERED_CUSTOMERS}),
+        balances as (
+            select b.customer_id, upper(b.currency) as currency, b.segment, b.country, b.mrr,
+                   b.fx_rate, b.mrr_rc
+            from marts.metrics_customer_monthly as b
+            where b.month = $month and b.is_paying
+              and b.customer_id in (select customer_id from cust)
+        ),
         subs as (
             select
                 s.customer_id, s.subscription_id, s.mrr,
-                case when $currency::varchar is null then s.mrr_rc else s.mrr end as amount,
                 coalesce(array_to_string(list_sort(list_distinct(
                     list_transform(s.items, lambda i: i.price_id))), ' + '), '(no items)') as plan
             from marts.fct_subscription_mrr as s
             where s.valid_from <= $month_end
               and (s.valid_to is null or s.valid_to > $month_end)
               and s.mrr > 0
+        ),
+        plans as (
+            select
+                b.customer_id, any_value(b.currency) as currency,
+                any_value(b.segment) as segment, any_value(b.country) as country,
+                coalesce(s.plan, '(no subscription)') as plan,
+                coalesce(sum(s.mrr), any_value(b.mrr)) as plan_mrr,
+                any_value(b.fx_rate) as fx_rate, any_value(b.mrr_rc) as customer_mrr_rc,
+                count(s.subscription_id) as subscriptions
+            from balances as b
+            left join subs as s using (customer_id)
+            group by b.customer_id, coalesce(s.plan, '(no subscription)')
+        ),
+        converted as (
+            select
+                *,
+                round(plan_mrr::decimal(38, 6) * fx_rate, 6)::decimal(38, 6) as plan_mrr_rc,
+                row_number() over (partition by customer_id order by plan desc) = 1 as is_last
+            from plans
+        ),
+        allocated as (
+            select
+                *,
+                case
+                    when $currency::varchar is not null then plan_mrr
+                    when is_last then customer_mrr_rc
+                        - (sum(plan_mrr_rc) over (partition by customer_id) - plan_mrr_rc)
+                    else plan_mrr_rc
+                end as amount
+            from converted
         )
         select
             case $by
-                when 'plan' then s.plan
-                when 'segment' then coalesce(c.segment, '(none)')
-                when 'country' then coalesce(c.country, '(none)')
-                else c.currency
+                when 'plan' then plan
+                when 'segment' then coalesce(segment, '(none)')
+                when 'country' then coalesce(country, '(none)')
+                else currency
             end as "group",
-            sum(s.amount) as mrr,
-            count(distinct s.customer_id) as customers,
-            count(distinct s.subscription_id) as subscriptions
-        from subs as s
-        join cust as c using (customer_id)
+            sum(amount) as mrr,
+            count(distinct customer_id) as customers,
+            sum(subscriptions)::bigint as subscriptions
+        from allocated
         group by all
         order by mrr desc, "group"
         """,
         {
+            "month": month,
             "month_end": month_end(month),
             "by": by,
             **_scope(currency, segs),

@@ -176,23 +176,83 @@ def test_mrr_page_bridge_movements_and_splits(app, sql):
     month_end = date.fromordinal(
         date(last[0].year + last[0].month // 12, last[0].month % 12 + 1, 1).toordinal() - 1
     )
+    # the splits on the month's last day add up to the headline MRR and customers, exactly
+    mrr, customers = last[8], last[9]
     by_segment = dict(
         sql(
-            """
-            select c.segment, sum(s.mrr_rc)
-            from marts.fct_subscription_mrr as s join marts.dim_customers as c using (customer_id)
-            where s.valid_from <= ? and coalesce(s.valid_to, date '9999-12-31') > ? and s.mrr > 0
-            group by 1
-            """,
-            [month_end, month_end],
+            "select segment, sum(mrr_rc) from marts.metrics_customer_monthly"
+            " where month = ? and is_paying group by 1",
+            [last[0]],
         )
     )
     segment = frame(at, "mrr_by_segment")
     assert dict(zip(segment["segment"], segment["mrr"], strict=True)) == by_segment
-    for split in ("plan", "country", "currency"):
-        assert frame(at, f"mrr_by_{split}")["mrr"].sum() == sum(by_segment.values())
+    assert len(by_segment) == 4
+    (subscriptions,) = sql(
+        "select count(*) from marts.fct_subscription_mrr"
+        " where valid_from <= ? and coalesce(valid_to, date '9999-12-31') > ? and mrr > 0",
+        [month_end, month_end],
+    )[0]
+    for split in ("plan", "segment", "country", "currency"):
+        table = frame(at, f"mrr_by_{split}")
+        assert table["mrr"].sum() == mrr, split
+        assert table["subscriptions"].sum() == subscriptions >= customers, split
+        if split != "plan":  # a customer on two plans counts in both
+            assert table["customers"].sum() == customers, split
+    # a plan is its subscriptions' MRR at the month-end rate (a customer's last plan takes the
+    # rounding its other plans leave: at most 0.000001 each)
+    by_plan = dict(
+        sql(
+            """
+            select
+                coalesce(array_to_string(list_sort(list_distinct(
+                    list_transform(s.items, lambda i: i.price_id))), ' + '), '(no items)'),
+                sum(s.mrr * b.fx_rate)
+            from marts.fct_subscription_mrr as s
+            join marts.metrics_customer_monthly as b
+                on b.customer_id = s.customer_id and b.month = ?
+            where s.valid_from <= ? and coalesce(s.valid_to, date '9999-12-31') > ? and s.mrr > 0
+            group by 1
+            """,
+            [last[0], month_end, month_end],
+        )
+    )
+    plan = frame(at, "mrr_by_plan")
+    assert set(plan["plan"]) == set(by_plan) and len(by_plan) > 3
+    for name, amount in zip(plan["plan"], plan["mrr"], strict=True):
+        assert abs(amount - by_plan[name]) <= Decimal("0.000001") * customers, name
     assert_as_of(at, sql)
     assert_every_table_downloads(at)
+
+
+def test_mrr_page_segments_add_up_to_the_company(app, sql):
+    """In the reporting currency a segment's bridge and splits are month-end balances too: every
+    segment together is metrics_monthly, row for row; one segment is its customers' share."""
+    at = app("views/mrr.py")
+    segments = [r[0] for r in sql("select distinct segment from marts.dim_customers order by 1")]
+    widget(at.multiselect, "Segment").set_value(segments).run()
+    assert not at.exception
+    expected = sql(
+        "select month, start_mrr, new_mrr, expansion_mrr, reactivation_mrr, -contraction_mrr,"
+        " -churned_mrr, fx_impact_mrr, mrr, customers from marts.metrics_monthly order by month"
+    )
+    bridge = frame(at, "mrr_bridge")
+    assert [tuple(r) for r in bridge.itertuples(index=False)] == expected
+    assert "USD at month-end rates · " + ", ".join(segments) in at.caption[1].value
+
+    widget(at.multiselect, "Segment").set_value(["enterprise"]).run()
+    bridge = frame(at, "mrr_bridge")
+    balances = dict(
+        sql(
+            "select month, sum(mrr_rc) from marts.metrics_customer_monthly"
+            " where segment = 'enterprise' group by 1"
+        )
+    )
+    assert 0 < balances[expected[-1][0]] < expected[-1][8]
+    assert list(bridge["end_mrr"]) == [balances.get(m[0], 0) for m in expected]
+    assert list(bridge["start_mrr"])[1:] == list(bridge["end_mrr"])[:-1]
+    for split in ("plan", "segment", "country", "currency"):
+        assert frame(at, f"mrr_by_{split}")["mrr"].sum() == balances[expected[-1][0]], split
 
 
 def test_mrr_page_in_a_transaction_currency_and_segment(app, sql):

@@ -26,8 +26,7 @@ def _scope(f: filters.Filters) -> str:
     who = ", ".join(f.segments) if f.segments else "every segment"
     if f.currency:
         return f"customers billed in {f.currency}, in {f.currency} · {who}"
-    rates = "month-end rates" if not f.segments else "each MRR interval at its first day's rate"
-    return f"{f.reporting_currency} at {rates} · {who}"
+    return f"{f.reporting_currency} at month-end rates · {who}"
 
 
 def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
@@ -58,7 +57,7 @@ def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
         f"MRR on {data.month_end(f.end):%d %b %Y} by plan, segment, country and currency",
         snapshot,
         f"{currency}"
-        + ("" if f.currency else " at each subscription interval's first-day rate")
+        + ("" if f.currency else " at the month-end rate, adding up to the MRR bridge's end MRR")
         + " · plan = the subscription's price ids",
     )
     for tab, (label, by) in zip(st.tabs([s[0] for s in SPLITS]), SPLITS, strict=True):
@@ -72,6 +71,6 @@ ui.page(
     "MRR",
     body,
     applies=("period", "currency", "segment"),
-    needs=("metrics_monthly", "fct_mrr", "fct_mrr_movements", "fct_subscription_mrr",
-           "dim_customers"),
+    needs=("metrics_monthly", "metrics_customer_monthly", "fct_mrr_movements",
+           "fct_subscription_mrr", "dim_customers"),
 )  # fmt: skip
