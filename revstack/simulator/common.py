@@ -92,9 +92,9 @@ def iso(t: int) -> str:
 class Ids:
     """Stripe-like ids from one seeded RNG; a running counter guarantees uniqueness."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str, start: int = 0) -> None:
         self._rng = random.Random(f"ids:{seed}")
-        self._n = 0
+        self._n = start  # the counter before the first id (distinct ranges: distinct heads)
 
     def _head(self) -> str:
         """Six characters that differ for every id: the counter through a bijection of 62^6."""
