@@ -11,9 +11,11 @@ nobody ever sees a half-written snapshot, and readers never block the pipeline.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,69 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@contextlib.contextmanager
+def _swap(serving: Path, copy_current: bool = False) -> Iterator[Path]:
+    """A new file beside the snapshot that replaces it atomically when the block succeeds.
+
+    Writers of the snapshot (the full publish, the live publish, the ops refresh after a run)
+    take turns on an advisory lock, so that none replaces the snapshot with a copy made before
+    another's swap. ``copy_current`` starts the new file as a copy of the current snapshot."""
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    tmp = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
+    with open(serving.with_name(f".{serving.name}.lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if copy_current:
+                shutil.copyfile(serving, tmp)
+            yield tmp
+            os.replace(tmp, serving)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(tmp) + ".wal").unlink()
+
+
+def _attached(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    con.execute(f"ATTACH {_sql_str(str(warehouse))} AS wh (READ_ONLY)")
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """``schema.table`` of the attached warehouse into the snapshot (replacing it); its rows."""
+    target = f"{_quote(schema)}.{_quote(table)}"
+    con.execute(f"create schema if not exists {_quote(schema)}")
+    con.execute(f"create or replace table {target} as select * from wh.{target}")
+    (count,) = con.execute(f"select count(*) from {target}").fetchone()
+    return count
+
+
+def _warehouse_tables(con: duckdb.DuckDBPyConnection, schemas) -> list[tuple[str, str]]:
+    return con.execute(
+        """
+        select table_schema, table_name
+        from information_schema.tables
+        where table_catalog = 'wh' and table_schema = any($schemas)
+        order by table_schema, table_name
+        """,
+        {"schemas": list(schemas)},
+    ).fetchall()
+
+
+def _record_refreshes(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, int], at: datetime, build_id: str | None
+) -> None:
+    """``meta.tables``: when each published table was last refreshed, by which run."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        "create table if not exists meta.tables (table_name varchar primary key,"
+        " refreshed_at timestamp, build_id varchar, row_count bigint)"
+    )
+    for name, count in tables.items():
+        con.execute(
+            "insert or replace into meta.tables values (?, ?, ?, ?)", [name, at, build_id, count]
+        )
+
+
 def publish(
     warehouse: Path | None = None,
     serving: Path | None = None,
@@ -54,31 +119,17 @@ def publish(
     serving = serving or config.serving_path()
     if not warehouse.exists():
         raise FileNotFoundError(f"no warehouse to publish at {warehouse}; run `revstack build`")
-    serving.parent.mkdir(parents=True, exist_ok=True)
-    tmp = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
     published_at = datetime.now(UTC).replace(tzinfo=None)
     tables: dict[str, int] = {}
-    try:
+    with _swap(serving) as tmp:
         con = duckdb.connect(str(tmp))
         try:
-            con.execute(f"ATTACH {_sql_str(str(warehouse))} AS wh (READ_ONLY)")
-            rows = con.execute(
-                """
-                select table_schema, table_name
-                from information_schema.tables
-                where table_catalog = 'wh' and table_schema = any($schemas)
-                order by table_schema, table_name
-                """,
-                {"schemas": list(schemas)},
-            ).fetchall()
+            _attached(con, warehouse)
             for schema in schemas:
                 con.execute(f"create schema if not exists {_quote(schema)}")
-            for schema, table in rows:
-                target = f"{_quote(schema)}.{_quote(table)}"
-                con.execute(f"create table {target} as select * from wh.{target}")
-                (count,) = con.execute(f"select count(*) from {target}").fetchone()
-                tables[f"{schema}.{table}"] = count
-            con.execute("create schema if not exists meta")
+            for schema, table in _warehouse_tables(con, schemas):
+                tables[f"{schema}.{table}"] = _copy_table(con, schema, table)
+            _record_refreshes(con, tables, published_at, build_id)
             con.execute(
                 "create table meta.snapshot as select"
                 " $published_at::timestamp as published_at, $build_id as build_id,"
@@ -93,13 +144,43 @@ def publish(
             con.execute("checkpoint")
         finally:
             con.close()
-        os.replace(tmp, serving)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(tmp) + ".wal").unlink()
     return PublishResult(path=serving, published_at=published_at, tables=tables)
+
+
+def publish_tables(
+    tables: Iterable[str],
+    warehouse: Path | None = None,
+    serving: Path | None = None,
+    build_id: str | None = None,
+    schemas: tuple[str, ...] = ("raw_meta",),
+) -> PublishResult:
+    """Replace only ``tables`` (``"schema.table"``) and every table of ``schemas`` in the
+    snapshot with the warehouse's, by the same copy-and-swap as :func:`publish` (the live path).
+
+    Every other table stays as the last publish left it; ``meta.tables`` records the refresh of
+    the replaced ones (``meta.snapshot`` still names the last full publish). Tables outside
+    :data:`PUBLISHED_SCHEMAS` are ignored. Without a snapshot this is a full :func:`publish`.
+    """
+    warehouse = warehouse or config.warehouse_path()
+    serving = serving or config.serving_path()
+    if not serving.exists():
+        return publish(warehouse, serving, build_id=build_id)
+    refreshed_at = datetime.now(UTC).replace(tzinfo=None)
+    wanted = {tuple(name.split(".", 1)) for name in tables}
+    copied: dict[str, int] = {}
+    with _swap(serving, copy_current=True) as tmp:
+        con = duckdb.connect(str(tmp))
+        try:
+            _attached(con, warehouse)
+            for schema, table in _warehouse_tables(con, PUBLISHED_SCHEMAS):
+                if (schema, table) in wanted or schema in schemas:
+                    copied[f"{schema}.{table}"] = _copy_table(con, schema, table)
+            _record_refreshes(con, copied, refreshed_at, build_id)
+            con.execute("detach wh")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+    return PublishResult(path=serving, published_at=refreshed_at, tables=copied)
 
 
 def refresh_ops(warehouse: Path | None = None, serving: Path | None = None) -> bool:
@@ -114,34 +195,23 @@ def refresh_ops(warehouse: Path | None = None, serving: Path | None = None) -> b
     serving = serving or config.serving_path()
     if not serving.exists() or not warehouse.exists():
         return False
-    tmp = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        shutil.copyfile(serving, tmp)
+    with duckdb.connect() as con:
+        _attached(con, warehouse)
+        tables = [t for _, t in _warehouse_tables(con, ("ops",))]
+    if not tables:
+        return False
+    with _swap(serving, copy_current=True) as tmp:
         con = duckdb.connect(str(tmp))
         try:
-            con.execute(f"ATTACH {_sql_str(str(warehouse))} AS wh (READ_ONLY)")
-            tables = con.execute(
-                "select table_name from information_schema.tables"
-                " where table_catalog = 'wh' and table_schema = 'ops' order by table_name"
-            ).fetchall()
-            if not tables:
-                return False
+            _attached(con, warehouse)
             con.execute("drop schema if exists ops cascade")
-            con.execute("create schema ops")
-            for (table,) in tables:
-                target = f"ops.{_quote(table)}"
-                con.execute(f"create table {target} as select * from wh.{target}")
+            for table in tables:
+                _copy_table(con, "ops", table)
             con.execute("detach wh")
             con.execute("checkpoint")
         finally:
             con.close()
-        os.replace(tmp, serving)
-        return True
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(tmp) + ".wal").unlink()
+    return True
 
 
 def connect_snapshot(serving: Path | None = None) -> duckdb.DuckDBPyConnection:
