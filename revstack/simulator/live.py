@@ -12,11 +12,14 @@ Every tick writes, in the landing layout and formats ingestion already reads (DE
   metered customers.
 
 The company is read from its landing files (the gateway's current-state exports of customers,
-charges, invoices and subscriptions) and ``truth/manifest.json`` (its end). Tick ``n`` happens at
-business time ``end + (n + 1) × interval`` seconds, so the stream continues the company where the
-simulation stopped, one business second per second of wall clock at the default interval. Its
-content depends only on the seed, the company and ``n``: a restarted stream resumes after the
-last tick found in the landing zone and writes what an uninterrupted one would have written.
+charges, invoices and subscriptions) and ``truth/manifest.json`` (its end). A tick happens *now*:
+its business time is the clock's (the wall clock by default), and never before the company's end
+nor before the previous tick. It must be: ingestion versions an export row by its load time, so an
+event about an exported object (the ``invoice.paid`` of an open invoice) only supersedes the
+export when it is newer than that load. Everything else — which invoice or customer, amounts,
+ids — depends only on the seed, the company and the tick number ``n``: a restarted stream resumes
+after the last tick found in the landing zone and writes what an uninterrupted one would have, and
+with a given clock (tests) the files are identical byte for byte.
 Files are written under a dot-name and renamed, so a reader never sees half a file; within a
 tick the balance transaction lands first, then the gateway events, then the usage.
 """
@@ -63,7 +66,7 @@ class Tick:
     """What one tick wrote."""
 
     n: int
-    created: int  # business time (epoch seconds)
+    created: int  # business time (epoch seconds) of the charge
     charge_id: str
     customer_id: str
     currency: str  # ISO 4217, lower case as Stripe writes it
@@ -159,12 +162,10 @@ def _write_atomic(path: Path, lines: list[str]) -> float:
 class LiveStream:
     """The deterministic stream of ticks of one company (see the module docstring)."""
 
-    def __init__(self, home: Path, seed: int = 42, interval: float = 1.0) -> None:
-        if interval <= 0:
-            raise ValueError("interval must be positive")
+    def __init__(self, home: Path, seed: int = 42, clock: Callable[[], float] = time.time) -> None:
         self.home = Path(home)
         self.seed = seed
-        self.interval = interval
+        self.clock = clock
         self.company = load_company(self.home)
         order = list(self.company.open_invoices)
         random.Random(f"live-invoices:{seed}").shuffle(order)
@@ -172,6 +173,7 @@ class LiveStream:
         self._paid = 0  # open invoices paid by the ticks so far
         self._payers = sorted(self.company.templates)
         self.n = 0
+        self._last_t = self.company.end_ts  # business time of the latest version written
 
     # -- the plan of a tick (no I/O) ------------------------------------------------------------
     def _pays_invoice(self, rng: random.Random) -> bool:
@@ -184,9 +186,6 @@ class LiveStream:
                 self._paid += 1
             self.n += 1
 
-    def created(self, n: int) -> int:
-        return self.company.end_ts + int((n + 1) * self.interval)
-
     # -- writing ------------------------------------------------------------------------------
     def tick(self) -> Tick:
         """Write the next tick's files and return what they hold."""
@@ -194,7 +193,7 @@ class LiveStream:
         rng = random.Random(f"live:{seed}:{n}")
         # a counter range of its own per tick, above any the company used: ids unique by head
         ids = Ids(f"live:{seed}:{n}", start=LIVE_ID_BASE + n * IDS_PER_TICK)
-        t = self.created(n)
+        t = max(int(self.clock()), self._last_t + 1)
         invoice = None
         if self._pays_invoice(rng):
             invoice = copy.deepcopy(self._invoices[self._paid])
@@ -221,6 +220,7 @@ class LiveStream:
         landed_at = _write_atomic(events_path, [dumps(e) for e in events])
         _write_atomic(usage_path, [line for _, line in usage])
         self.n += 1
+        self._last_t = t + 1 if invoice is not None else t
         return Tick(
             n=n,
             created=t,
@@ -340,7 +340,9 @@ def run(
 ) -> int:
     """Write a tick every ``interval`` seconds until ``duration`` has passed or ``stop`` is set
     (SIGINT and SIGTERM set it when this runs in the main thread). Returns the ticks written."""
-    stream = LiveStream(home, seed=seed, interval=interval)
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    stream = LiveStream(home, seed=seed)
     stream.skip_to(next_tick(stream.home))
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
