@@ -53,16 +53,40 @@ def prepare_environment() -> None:
     os.environ.setdefault("REVSTACK_WAREHOUSE", str(config.warehouse_path()))
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
-    instance_yaml = dagster_home / "dagster.yaml"
-    if not instance_yaml.exists():
-        # storage under the home (Dagster's default); no telemetry: the stack runs offline
-        instance_yaml.write_text("telemetry:\n  enabled: false\n")
+    _write_instance_yaml(dagster_home / "dagster.yaml")
     os.environ.setdefault("DAGSTER_HOME", str(dagster_home))
     config.warehouse_dir().mkdir(parents=True, exist_ok=True)
     # dbt and dagster must be found on PATH even when the venv is not activated
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+# Storage under the home (Dagster's default); no telemetry: the stack runs offline. Every run
+# writes the one DuckDB warehouse, which one process at a time may open: the run queue launches
+# the runs that carry the warehouse tag (every job of orchestration/) one at a time, and looks at
+# the queue every second so that a live run starts without waiting.
+INSTANCE_YAML = """telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
+    tag_concurrency_limits:
+      - key: revstack/warehouse
+        limit: 1
+"""
+
+
+def _write_instance_yaml(path: Path) -> None:
+    """Create the instance's dagster.yaml; give an older one (without a run queue) the queue."""
+    text = path.read_text() if path.exists() else ""
+    if not text.strip() or text == "telemetry:\n  enabled: false\n":
+        path.write_text(INSTANCE_YAML)
+    elif "run_coordinator:" not in text:
+        queue = INSTANCE_YAML[INSTANCE_YAML.index("run_coordinator:") :]
+        path.write_text(text.rstrip("\n") + "\n" + queue)
 
 
 def landing_is_empty() -> bool:
@@ -72,6 +96,8 @@ def landing_is_empty() -> bool:
 
 # ----------------------------------------------------------------------------------- simulate
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if getattr(args, "live", False):
+        return cmd_simulate_live(args)
     from revstack.simulator import simulate
     from revstack.simulator.drift import DriftError, parse_kinds
 
@@ -118,6 +144,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             f"injected drift: {', '.join(inject)} "
             f"(recorded in {config.truth_dir() / 'injected_drift.json'})"
         )
+    return 0
+
+
+def cmd_simulate_live(args: argparse.Namespace) -> int:
+    """``simulate --live``: continue the company with a tick of new files every interval."""
+    from revstack.simulator import live
+
+    if args.interval <= 0:
+        raise CommandError("--interval must be positive")
+    if landing_is_empty():
+        cmd_simulate(argparse.Namespace(**{**vars(args), "live": False}))
+    home = config.home()
+    try:
+        stream_from = live.next_tick(home)
+        print(
+            f"live: a gateway events, balance transactions and usage file every "
+            f"{args.interval:g} s into {config.landing_dir()} from tick {stream_from} "
+            f"(seed {args.seed}); Ctrl-C stops",
+            flush=True,
+        )
+        written = live.run(home, seed=args.seed, interval=args.interval, duration=args.duration)
+    except live.LiveError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"live: wrote {written} tick(s)")
     return 0
 
 
@@ -222,6 +272,13 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def _start_live(root: Path) -> subprocess.Popen:
+    """`revstack simulate --live` in its own session; the sensor picks its files up."""
+    cmd = [sys.executable, "-m", "revstack.cli", "simulate", "--live", "--seed", str(DEFAULT_SEED)]
+    print("live traffic: a gateway events and a usage file every second (--no-live: off)")
+    return subprocess.Popen(cmd, cwd=root, start_new_session=True)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     prepare_environment()
     if landing_is_empty():
@@ -278,6 +335,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         procs.append(serve_docs(args.host, args.docs_port))
         if run_build() != 0 and not config.serving_path().exists():
             raise CommandError("the first build failed and there is no snapshot to serve")
+        if not args.no_live:
+            procs.append(_start_live(root))
         dagster_url = f"http://{args.host}:{args.dagster_port}"
         app_url = f"http://{args.host}:{args.app_port}"
         for name, url in (("Dagster UI", dagster_url), ("app", app_url)):
@@ -447,6 +506,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="clear an existing company and its warehouse first"
     )
     p.add_argument(
+        "--live",
+        action="store_true",
+        help="continue the simulated company (simulated first if the landing zone is empty) "
+        "with new gateway events and usage every --interval seconds until stopped",
+    )
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between live ticks")
+    p.add_argument(
+        "--duration", type=float, default=None, help="stop live mode after this many seconds"
+    )
+    p.add_argument(
         "--inject",
         action="append",
         metavar="KIND",
@@ -464,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--app-port", type=int, default=8501)
     p.add_argument("--docs-port", type=int, default=8080, help="the dbt docs site")
     p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    p.add_argument("--no-live", action="store_true", help="do not stream live simulated traffic")
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_up)
 

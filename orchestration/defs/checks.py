@@ -16,6 +16,7 @@ from revstack import alerts, checks, quality
 
 from .dbt import revstack_dbt_models
 from .resources import WarehouseResource
+from .schedules import build_job
 
 
 @dg.asset(
@@ -67,6 +68,9 @@ def _after_run(context: dg.RunStatusSensorContext, success: bool) -> None:
     name="alerts_after_build_success",
     description="Resolve the alerts of checks that pass again; record the build in ops.builds.",
     minimum_interval_seconds=5,
+    # full builds only: a live run every few seconds would flood ops.builds, and this sensor
+    # opening the warehouse would collide with the next live run (a failed one still alerts)
+    monitored_jobs=[build_job],
 )
 def alerts_after_success(context: dg.RunStatusSensorContext):
     _after_run(context, success=True)
