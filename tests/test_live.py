@@ -1,0 +1,290 @@
+"""The live pipeline (issue 6): live simulated files pass ingestion, the sensor notices them, the
+live job puts them in the serving snapshot and leaves every other mart as it was."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import threading
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingestion import load_entity
+from revstack import serving
+from revstack.simulator import live, simulate
+from revstack.simulator.common import EXPONENT, ts
+
+LIVE_ENTITIES = (("gateway", "events"), ("gateway", "balance_transactions"), ("usage", "events"))
+
+
+@pytest.fixture(scope="module")
+def tiny_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 40-customer, 4-month company: landing files and truth only (no warehouse)."""
+    home = tmp_path_factory.mktemp("live_company")
+    simulate(home, seed=5, customers=40, months=4, start=date(2025, 1, 1))
+    return home
+
+
+def _copy_company(src: Path, dst: Path) -> Path:
+    for part in ("landing", "truth"):
+        shutil.copytree(src / part, dst / part)
+    return dst
+
+
+def _clock(start: int = 1_900_000_000, step: int = 10):
+    """A clock that moves ``step`` seconds at every reading (shared by streams: one timeline)."""
+    return itertools.count(start, step).__next__
+
+
+def _live_files(home: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(home).as_posix(): p.read_bytes()
+        for p in sorted((home / "landing").rglob(f"{live.LIVE_DIR}/*"))
+    }
+
+
+# ------------------------------------------------------------------------- the live simulator
+def test_live_files_pass_the_ingestion_contracts(tiny_company: Path, tmp_path: Path):
+    home = _copy_company(tiny_company, tmp_path / "home")
+    stream = live.LiveStream(home, seed=9, clock=lambda: 0)  # a clock before the company's end
+    ticks = [stream.tick() for _ in range(12)]
+    with duckdb.connect() as con:
+        results = {(s, e): load_entity(con, s, e, home=home) for s, e in LIVE_ENTITIES}
+        for result in results.values():
+            assert not result.blocked and result.rows_quarantined == 0 and not result.drift
+        # nothing but the live files under events/ (the company's monthly files were loaded too)
+        live_events = con.execute(
+            "select type, object_type, object_id from raw_gateway.events"
+            " where _file like '%/live/%' order by _file, _line"
+        ).fetchall()
+        txns = con.execute(
+            "select id, data->>'source', (data->>'amount')::bigint"
+            " from raw_gateway.balance_transactions where _file like '%/live/%' order by _file"
+        ).fetchall()
+        usage = con.execute(
+            "select count(*), count(distinct id) from raw_usage.events where _file like '%/live/%'"
+        ).fetchone()
+    expected_events = []
+    for tick in ticks:
+        expected_events.append(("charge.succeeded", "charge", tick.charge_id))
+        if tick.invoice_id:
+            expected_events.append(("invoice.paid", "invoice", tick.invoice_id))
+    assert live_events == expected_events
+    assert [(source, amount) for _, source, amount in txns] == [
+        (t.charge_id, t.amount_minor) for t in ticks
+    ]
+    n_usage = sum(len(t.usage_ids) for t in ticks)
+    assert usage == (n_usage, n_usage)
+    # business time is the clock's, never before the company's end nor the previous version
+    # (an invoice.paid one second after its charge)
+    manifest = json.loads((home / "truth" / "manifest.json").read_text())
+    expected, t = [], ts(date.fromisoformat(manifest["end"]))
+    for tick in ticks:
+        expected.append(t + 1)
+        t += 2 if tick.invoice_id else 1
+    assert [t.created for t in ticks] == expected
+    assert any(t.invoice_id for t in ticks) and any(not t.invoice_id for t in ticks)
+
+
+def test_live_stream_is_deterministic_and_resumes(tiny_company: Path, tmp_path: Path):
+    whole = _copy_company(tiny_company, tmp_path / "whole")
+    stream = live.LiveStream(whole, seed=9, clock=_clock())
+    ticks = [stream.tick() for _ in range(8)]
+    resumed = _copy_company(tiny_company, tmp_path / "resumed")
+    clock = _clock()
+    first = live.LiveStream(resumed, seed=9, clock=clock)
+    for _ in range(3):
+        first.tick()
+    assert live.next_tick(resumed) == 3
+    second = live.LiveStream(resumed, seed=9, clock=clock)
+    second.skip_to(live.next_tick(resumed))
+    for _ in range(5):
+        second.tick()
+    assert _live_files(whole) == _live_files(resumed)
+    assert len(_live_files(whole)) == 3 * 8
+    # another seed, another stream; ids never repeat and never collide with the company's
+    other = _copy_company(tiny_company, tmp_path / "other")
+    other_ticks = [live.LiveStream(other, seed=10, clock=_clock()).tick()]
+    assert other_ticks[0].charge_id != ticks[0].charge_id
+    ids = [t.charge_id for t in ticks] + [e for t in ticks for e in t.event_ids]
+    assert len(set(ids)) == len(ids)
+    charges = {
+        json.loads(line)["id"]
+        for p in (tiny_company / "landing" / "gateway" / "charges").glob("*.jsonl")
+        for line in p.read_text().splitlines()
+    }
+    assert not charges & {t.charge_id for t in ticks}
+    # each open invoice is paid once, and only invoices that were open
+    paid = [t.invoice_id for t in ticks if t.invoice_id]
+    assert len(set(paid)) == len(paid)
+    open_ids = {inv["id"] for inv in live.load_company(tiny_company).open_invoices}
+    assert set(paid) <= open_ids
+
+
+def test_run_stops_after_duration_or_on_stop(tiny_company: Path, tmp_path: Path):
+    home = _copy_company(tiny_company, tmp_path / "home")
+    seen: list[live.Tick] = []
+    assert live.run(home, seed=1, interval=0.05, duration=0.22, on_tick=seen.append) == len(seen)
+    assert 3 <= len(seen) <= 6
+    stop = threading.Event()
+    stop.set()
+    assert live.run(home, seed=1, interval=0.05, stop=stop) == 0
+    # a second run continues the first one's numbering
+    assert live.next_tick(home) == len(seen)
+
+
+def test_live_needs_a_company(tmp_path: Path):
+    with pytest.raises(live.LiveError, match="revstack simulate"):
+        live.LiveStream(tmp_path)
+
+
+# ----------------------------------------------------------------------------- the live publish
+def test_publish_tables_replaces_only_the_named_tables(tmp_path: Path):
+    wh, snap = tmp_path / "wh.duckdb", tmp_path / "serving.duckdb"
+
+    def warehouse(value: int) -> None:
+        with duckdb.connect(str(wh)) as con:
+            con.execute("create schema if not exists marts")
+            con.execute("create or replace table marts.live_one as select $1 as v", [value])
+            con.execute("create or replace table marts.other as select $1 as v", [value])
+
+    warehouse(1)
+    serving.publish(wh, snap, schemas=("marts",), build_id="full")
+    warehouse(2)
+    result = serving.publish_tables(["marts.live_one"], wh, snap, build_id="live1")
+    assert result.tables == {"marts.live_one": 1}
+    with serving.connect_snapshot(snap) as con:
+        assert con.execute("select v from marts.live_one").fetchone() == (2,)
+        assert con.execute("select v from marts.other").fetchone() == (1,)
+        assert con.execute("select build_id from meta.snapshot").fetchone() == ("full",)
+        rows = dict(
+            con.execute("select table_name, build_id from meta.tables order by 1").fetchall()
+        )
+    assert rows == {"marts.live_one": "live1", "marts.other": "full"}
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+# ------------------------------------------------------------------------------------ the cursor
+def test_landing_cursor_sees_each_file_once(dbt_manifest: Path):
+    from orchestration.defs.live import CURSOR_WINDOW_NS, Landed, LandingCursor
+
+    def f(path: str, t: int) -> Landed:
+        return Landed("gateway", "events", path, t)
+
+    first = [f("a", 10), f("b", 20)]
+    cursor = LandingCursor.parse(None)
+    assert cursor.new_files(first) == first  # no cursor yet: everything is new
+    cursor = LandingCursor.parse(cursor.advanced(first).dump())
+    assert cursor.new_files(first) == []
+    # a file renamed into place after the listing, with an older change time, is still new
+    late = f("c", 15)
+    assert cursor.new_files([*first, late]) == [late]
+    # files far below the newest are not remembered by name, and not new
+    old = f("d", 20 - CURSOR_WINDOW_NS - 1)
+    assert cursor.new_files([old]) == []
+
+
+# --------------------------------------------------------------------------------- end to end
+def _table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    tables = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema = 'marts' order by 1"
+    ).fetchall()
+    return {
+        name: con.execute(f"select count(*), sum(hash(t)) from {name} as t").fetchone()
+        for (name,) in tables
+    }
+
+
+def test_a_live_event_reaches_the_snapshot(
+    small_home: Path, dbt_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    home = tmp_path / "home"
+    for part in ("landing", "truth", "warehouse"):
+        shutil.copytree(small_home / part, home / part)
+    monkeypatch.setenv("REVSTACK_HOME", str(home))
+    monkeypatch.setenv("REVSTACK_WAREHOUSE", str(home / "warehouse" / "revstack.duckdb"))
+    from orchestration.definitions import defs
+    from orchestration.defs.live import LIVE_PUBLISH_KEY, live_landing
+
+    snapshot = home / "warehouse" / "serving.duckdb"
+    with serving.connect_snapshot(snapshot) as con:
+        before = _table_digests(con)
+        (full_build,) = con.execute("select build_id from meta.snapshot").fetchone()
+        refreshed_before = dict(
+            con.execute("select table_name, refreshed_at from meta.tables").fetchall()
+        )
+
+    with dg.instance_for_test() as instance:
+        # the first evaluation takes in everything that landed before (the built company)
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        assert isinstance(live_landing(context), dg.RunRequest)
+        cursor = context.cursor
+        idle = live_landing(
+            dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
+        )
+        assert isinstance(idle, dg.SkipReason)
+
+        stream = live.LiveStream(home, seed=4)
+        ticks = [stream.tick()]
+        while not any(t.invoice_id for t in ticks):  # one tick that pays an open invoice too
+            ticks.append(stream.tick())
+        context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
+        request = live_landing(context)
+        assert isinstance(request, dg.RunRequest)
+        files = request.tags["revstack/files"].split(",")
+        assert files == sorted(p.relative_to(home).as_posix() for t in ticks for p in t.files)
+        selection = {key.to_user_string() for key in request.asset_selection}
+        assert selection == {
+            "raw_gateway/balance_transactions",
+            "raw_gateway/events",
+            "raw_usage/events",
+            "marts/fct_invoices",
+            "marts/fct_payments",
+            LIVE_PUBLISH_KEY.to_user_string(),
+        }
+
+        result = defs.resolve_job_def("live").execute_in_process(
+            instance=instance,
+            asset_selection=request.asset_selection,
+            tags=request.tags,
+            raise_on_error=False,
+        )
+        assert result.success
+
+    with serving.connect_snapshot(snapshot) as con:
+        for tick in ticks:
+            row = con.execute(
+                "select kind, customer_id, invoice_id, currency, amount, fee, net"
+                " from marts.fct_payments where payment_id = ?",
+                [tick.charge_id],
+            ).fetchone()
+            amount = Decimal(tick.amount_minor).scaleb(-EXPONENT[tick.currency])
+            assert row[:5] == ("charge", tick.customer_id, tick.invoice_id, tick.currency.upper(),
+                               amount)  # fmt: skip
+            assert row[5] > 0 and row[5] + row[6] == amount
+        paid = [t for t in ticks if t.invoice_id]
+        status = con.execute(
+            "select status, amount_paid = amount_due from marts.fct_invoices where invoice_id = ?",
+            [paid[0].invoice_id],
+        ).fetchone()
+        assert status == ("paid", True)
+        after = _table_digests(con)
+        refreshed = dict(con.execute("select table_name, build_id from meta.tables").fetchall())
+        refreshed_at = dict(
+            con.execute("select table_name, refreshed_at from meta.tables").fetchall()
+        )
+        assert con.execute("select build_id from meta.snapshot").fetchone() == (full_build,)
+    live_tables = {"marts.fct_payments", "marts.fct_invoices"}
+    assert {name for name in before if before[name] != after[name]} == live_tables
+    assert refreshed["marts.fct_payments"] == result.run_id
+    assert refreshed["marts.fct_invoices"] == result.run_id
+    for name, at in refreshed_before.items():
+        if name.startswith("marts.") and name not in live_tables:
+            assert (refreshed[name], refreshed_at[name]) == (full_build, at)
