@@ -272,6 +272,22 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def end_orphan_runs(instance) -> int:
+    """Mark canceled the runs an earlier stack left queued or running (its processes are gone):
+    before the daemon starts, no run of this home can be alive, and the live sensor waits for
+    every run in progress. Returns how many."""
+    import dagster as dg
+
+    from orchestration.defs.live import IN_PROGRESS
+
+    records = instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS))
+    for record in records:
+        instance.report_run_canceled(
+            record.dagster_run, "revstack up started again: the process of this run is gone"
+        )
+    return len(records)
+
+
 def _start_live(root: Path) -> subprocess.Popen:
     """`revstack simulate --live` in its own session; the sensor picks its files up."""
     cmd = [sys.executable, "-m", "revstack.cli", "simulate", "--live", "--seed", str(DEFAULT_SEED)]
@@ -299,8 +315,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     # Create the Dagster instance's storage once, here: `dagster dev` and the first build would
     # otherwise both create the SQLite schema of an empty DAGSTER_HOME at the same moment, and the
     # loser fails (alembic_version UNIQUE) or hangs.
-    with dg.DagsterInstance.get():
-        pass
+    with dg.DagsterInstance.get() as instance:
+        end_orphan_runs(instance)
     root = config.PROJECT_ROOT
     bin_dir = Path(sys.executable).parent
     procs: list[subprocess.Popen] = []

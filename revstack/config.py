@@ -162,6 +162,12 @@ def _setting_number(name: str, default: float, kind: type = float):
         raise ValueError(f"{name}={value!r} is not a {kind.__name__}") from exc
 
 
+def scheduled_builds() -> bool:
+    """``REVSTACK_SCHEDULED_BUILDS``: the hourly and nightly full builds run (default true);
+    false pauses them (the live path and manual builds still run), e.g. while benchmarking."""
+    return _setting_bool("REVSTACK_SCHEDULED_BUILDS", True)
+
+
 def alert_webhook_url() -> str | None:
     """``REVSTACK_ALERT_WEBHOOK_URL``: a Slack-compatible incoming webhook; unset = no webhook."""
     return (setting("REVSTACK_ALERT_WEBHOOK_URL") or "").strip() or None

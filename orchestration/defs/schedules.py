@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from revstack import config
+
 from .live import LIVE_PUBLISH_KEY, WAREHOUSE_TAGS
 
 build_job = dg.define_asset_job(
@@ -15,14 +17,20 @@ build_job = dg.define_asset_job(
 
 
 def _full_build(name: str, cron: str, description: str) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
+    @dg.schedule(
         name=name,
         job=build_job,
         cron_schedule=cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=description,
+        description=description + " Skipped while REVSTACK_SCHEDULED_BUILDS is false.",
     )
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        if not config.scheduled_builds():  # read at every tick, like every setting
+            return dg.SkipReason("REVSTACK_SCHEDULED_BUILDS is false")
+        return dg.RunRequest()
+
+    return _schedule
 
 
 hourly_build = _full_build(
