@@ -215,13 +215,26 @@ def refresh_ops(warehouse: Path | None = None, serving: Path | None = None) -> b
 
 
 def connect_snapshot(serving: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published snapshot (what the app and analysts use)."""
+    """A read-only connection to the published snapshot (what the app and analysts use).
+
+    The snapshot is attached (read-only, as catalog ``serving``) to a new in-memory database
+    rather than opened with ``duckdb.connect(path)``: DuckDB keeps one database per path and
+    process, so while any connection to the path is open, ``connect(path)`` returns that old
+    database, the file before the last swap, and a long-lived reader never sees a newer publish.
+    An attach opens the file the path names now."""
     serving = serving or config.serving_path()
     if not serving.exists():
         raise FileNotFoundError(
             f"no serving snapshot at {serving}; run `revstack build` to publish one"
         )
-    return duckdb.connect(str(serving), read_only=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_sql_str(str(serving))} AS serving (READ_ONLY)")
+        con.execute("USE serving")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _sql_str(value: str) -> str:

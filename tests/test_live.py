@@ -170,6 +170,25 @@ def test_publish_tables_replaces_only_the_named_tables(tmp_path: Path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_a_long_lived_reader_sees_each_new_snapshot(tmp_path: Path):
+    """DuckDB keeps one database per path and process: a reader that opened the snapshot before
+    a swap must not make later connections in the same process see the old file."""
+    wh, snap = tmp_path / "wh.duckdb", tmp_path / "serving.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_payments as select 1 as v")
+    serving.publish(wh, snap, schemas=("marts",), build_id="full")
+    old = serving.connect_snapshot(snap)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create or replace table marts.fct_payments as select 2 as v")
+    serving.publish_tables(["marts.fct_payments"], wh, snap, build_id="live")
+    with serving.connect_snapshot(snap) as new:
+        assert new.execute("select v from marts.fct_payments").fetchone() == (2,)
+        assert new.execute("select build_id from meta.tables").fetchone() == ("live",)
+    assert old.execute("select v from marts.fct_payments").fetchone() == (1,)
+    old.close()
+
+
 # ------------------------------------------------------------------------------------ the cursor
 def test_landing_cursor_sees_each_file_once(dbt_manifest: Path):
     from orchestration.defs.live import CURSOR_WINDOW_NS, Landed, LandingCursor

@@ -47,3 +47,8 @@ def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
     assert months == 24
     # --exit-when-ready stops what it started
     assert not _listening(dagster_port) and not _listening(app_port)
+    # the live simulator was started after the first build, and the instance queues the runs
+    # that write the warehouse one at a time
+    assert "live traffic: a gateway events and a usage file every second" in proc.stdout
+    instance_yaml = (tmp_path / "dagster" / "dagster.yaml").read_text()
+    assert "QueuedRunCoordinator" in instance_yaml and "key: revstack/warehouse" in instance_yaml
