@@ -209,6 +209,29 @@ def test_landing_cursor_sees_each_file_once(dbt_manifest: Path):
     assert cursor.new_files([old]) == []
 
 
+def test_sensor_queues_one_run_behind_the_running_one(
+    tiny_company: Path, dbt_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from orchestration.definitions import defs
+    from orchestration.defs.live import live_landing
+
+    home = _copy_company(tiny_company, tmp_path / "home")
+    monkeypatch.setenv("REVSTACK_HOME", str(home))
+    with dg.instance_for_test() as instance:
+        running = dg.DagsterRun(job_name="build", status=dg.DagsterRunStatus.STARTED)
+        instance.add_run(running)
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        assert isinstance(live_landing(context), dg.RunRequest)  # queued behind the build
+        cursor = context.cursor
+        live.LiveStream(home, seed=1).tick()
+        # a run that waits to start (NOT_STARTED: QUEUED needs a code location to be stored)
+        instance.add_run(dg.DagsterRun(job_name="live", status=dg.DagsterRunStatus.NOT_STARTED))
+        context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
+        skipped = live_landing(context)
+        assert isinstance(skipped, dg.SkipReason) and "3 new file(s) wait" in skipped.skip_message
+        assert context.cursor == cursor  # the files stay new for the next evaluation
+
+
 # --------------------------------------------------------------------------------- end to end
 def _table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     tables = con.execute(

@@ -5,12 +5,15 @@ assets' keys, so lineage from the raw tables needs no translator code. The trans
 the models by their dbt layer (staging, intermediate, marts).
 """
 
+import importlib.metadata
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from packaging import version
 
 from orchestration.dbt_project import dbt_executable, prepare_if_dev, revstack_dbt
 
@@ -53,5 +56,16 @@ def revstack_dbt_models(
     yield from dbt.cli(args, context=context, **target).stream()
 
 
+class RevstackDbtCli(DbtCliResource):
+    """dagster-dbt's resource, without the ``dbt --version`` subprocess it starts for every run
+    to learn the version: the executable is this environment's own dbt, so the installed
+    dbt-core says it (a whole dbt start saved on every run; the live job runs every few
+    seconds)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=revstack_dbt, dbt_executable=dbt_executable())
+    return RevstackDbtCli(project_dir=revstack_dbt, dbt_executable=dbt_executable())

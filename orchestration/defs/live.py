@@ -2,8 +2,11 @@
 
 - ``live_landing`` (sensor, every few seconds) lists the landing zone — file names and change
   times only, never the warehouse, which a run may hold — against its cursor, and asks for one
-  ``live`` run for the files that appeared since its last request. While any run is queued or in
-  progress it skips, and the cursor keeps the files for the next request.
+  ``live`` run for the files that appeared since its last request. The run queue (tag
+  ``revstack/warehouse``, limit 1) starts it when the run in progress ends; while a run already
+  waits to start, the sensor skips and the cursor keeps the files for the next request (so at
+  most one run waits: queuing behind the running one, rather than asking only once it ended,
+  saved the sensor's tick and the run's creation from every event's wait).
 - ``live`` (job) loads the changed entities (the raw assets), builds the dbt models tagged
   ``live`` downstream of them with their tests, and ``serving/live_tables`` republishes just those
   tables (and ``raw_meta``) in the snapshot, recording each refresh in ``meta.tables``.
@@ -35,6 +38,13 @@ WAREHOUSE_TAGS = {WAREHOUSE_TAG: "main"}
 #: files whose change time is this close to the newest seen are remembered by name, so that a
 #: file renamed into place just after a listing is still new on the next one
 CURSOR_WINDOW_NS = 30 * 1_000_000_000
+#: a live request waits while a run is already waiting to start: the run queue starts it as soon
+#: as the run in progress ends, and it loads whatever landed until then
+WAITING = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+]
 IN_PROGRESS = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -201,8 +211,8 @@ def _run_tags(new: list[Landed]) -> dict[str, str]:
     job=live_job,
     minimum_interval_seconds=1,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New landing files → a `live` run for their entities (skipped while any run "
-    "is queued or in progress; the files wait in the cursor).",
+    description="New landing files → a `live` run for their entities (skipped while a run "
+    "waits to start; the files wait in the cursor).",
 )
 def live_landing(context: dg.SensorEvaluationContext):
     cursor = LandingCursor.parse(context.cursor)
@@ -210,10 +220,10 @@ def live_landing(context: dg.SensorEvaluationContext):
     new = cursor.new_files(files)
     if not new:
         return dg.SkipReason("no new landing file")
-    busy = context.instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS), limit=1)
-    if busy:
+    waiting = context.instance.get_run_records(dg.RunsFilter(statuses=WAITING), limit=1)
+    if waiting:
         return dg.SkipReason(
-            f"{len(new)} new file(s) wait: run {busy[0].dagster_run.run_id} is in progress"
+            f"{len(new)} new file(s) wait: run {waiting[0].dagster_run.run_id} waits to start"
         )
     selection = live_selection({(f.source, f.entity) for f in new})
     context.update_cursor(cursor.advanced(files).dump())
