@@ -1,0 +1,383 @@
+"""Benchmark (not a test): how long a gateway event takes from landing to being visible.
+
+    .venv/bin/python benchmarks/freshness.py --home /tmp/bench1000 [--events 50 --interval 1.5]
+
+On a home with a built company (``revstack simulate`` + ``revstack build``; WRITES live files
+into its landing zone and runs into its warehouse: use a copy), this starts the Dagster daemon
+(``dagster-daemon run``: the ``live_landing`` sensor and the run queue, no web server), writes
+``--events`` ticks of the live simulator one every ``--interval`` seconds, and for each measures
+the time from its gateway events file being renamed into the landing zone to its charge being
+
+- in the serving snapshot: a fresh read-only connection every ``--poll`` seconds looks for the
+  charge id in ``marts.fct_payments``;
+- in the app: the same lookup through the app's own data layer (``dashboards.data``: the
+  snapshot identity and the cached ``query``), as a page does when it re-renders; a page that is
+  open re-renders on its own refresh interval, which adds at most that interval.
+
+It then breaks each event's time down with the Dagster runs that carried it (the run's tags name
+its files): waiting for the sensor (landing → run submitted, which includes waiting for the run
+before it to end), the queue and the run's launch (submitted → started), each step of the run,
+and the publish → visible delay. Prints p50/p95/max and writes everything as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Sample:
+    n: int
+    charge_id: str
+    events_file: str
+    landed_at: float
+    snapshot_at: float | None = None
+    app_at: float | None = None
+    run_id: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def snapshot_s(self) -> float | None:
+        return None if self.snapshot_at is None else self.snapshot_at - self.landed_at
+
+    @property
+    def app_s(self) -> float | None:
+        return None if self.app_at is None else self.app_at - self.landed_at
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+class Pollers:
+    """Two threads that look for pending charge ids: in the snapshot, and through the app."""
+
+    def __init__(self, serving: Path, poll: float) -> None:
+        self.serving, self.poll = serving, poll
+        self.pending: dict[str, Sample] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._loop, args=(self._snapshot_ids, "snapshot_at")),
+            threading.Thread(target=self._loop, args=(self._app_ids, "app_at")),
+        ]
+
+    def start(self) -> None:
+        from streamlit import logger
+
+        logger.set_log_level("error")  # the data module outside a Streamlit run warns each call
+        for thread in self.threads:
+            thread.start()
+
+    def add(self, sample: Sample) -> None:
+        with self.lock:
+            self.pending[sample.charge_id] = sample
+
+    def waiting(self) -> int:
+        with self.lock:
+            return sum(1 for s in self.pending.values() if None in (s.snapshot_at, s.app_at))
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def _loop(self, find, attribute: str) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                ids = [i for i, s in self.pending.items() if getattr(s, attribute) is None]
+            if ids:
+                try:
+                    found = find(ids)
+                except (duckdb.Error, OSError):
+                    found = set()
+                now = time.time()
+                with self.lock:
+                    for charge_id in found:
+                        setattr(self.pending[charge_id], attribute, now)
+            self.stop.wait(self.poll)
+
+    def _snapshot_ids(self, ids: list[str]) -> set[str]:
+        from revstack.serving import connect_snapshot
+
+        with connect_snapshot(self.serving) as con:
+            rows = con.execute(
+                "select payment_id from marts.fct_payments where payment_id = any($ids)",
+                {"ids": ids},
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def _app_ids(self, ids: list[str]) -> set[str]:
+        from dashboards import data
+
+        snapshot = data.current_snapshot()
+        if snapshot is None:
+            return set()
+        frame = data.query(
+            snapshot,
+            "select payment_id from marts.fct_payments where list_contains(?, payment_id)",
+            (ids,),
+        )
+        return set(frame["payment_id"])
+
+
+def start_daemon(home: Path, log: Path, scheduled_builds: bool) -> subprocess.Popen:
+    daemon = Path(sys.executable).parent / "dagster-daemon"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env["REVSTACK_SCHEDULED_BUILDS"] = "true" if scheduled_builds else "false"
+    return subprocess.Popen(
+        [str(daemon), "run", "-m", "orchestration.definitions"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_daemon(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def runs_report(instance, since: float) -> list[dict]:
+    """Every run created since ``since``: job, files, status, times and step durations."""
+    import dagster as dg
+
+    out = []
+    for record in instance.get_run_records(dg.RunsFilter(created_after=_dt(since))):
+        run = record.dagster_run
+        steps = {}
+        for entry in instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event is not None and event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key] = event.event_specific_data.duration_ms / 1000
+        out.append(
+            {
+                "run_id": run.run_id,
+                "job": run.job_name,
+                "status": run.status.value,
+                "files": [f for f in run.tags.get("revstack/files", "").split(",") if f],
+                "created_at": record.create_timestamp.timestamp(),
+                "started_at": record.start_time,
+                "ended_at": record.end_time,
+                "steps": steps,
+            }
+        )
+    return sorted(out, key=lambda r: r["created_at"])
+
+
+def _dt(t: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(t, tz=UTC)
+
+
+def attribute(samples: list[Sample], runs: list[dict]) -> None:
+    """Each sample's run and its phases. The run that loads a file is the first live run to
+    start after it landed (a run loads every file present when it starts, also those that
+    landed after the sensor asked for it)."""
+    live_runs = [r for r in runs if r["job"] == "live" and r["started_at"] and r["ended_at"]]
+    for sample in samples:
+        run = min(
+            (r for r in live_runs if r["started_at"] >= sample.landed_at),
+            key=lambda r: r["started_at"],
+            default=None,
+        )
+        if run is None:
+            continue
+        sample.run_id = run["run_id"]
+        phases = {
+            "wait_for_a_run_to_start": run["started_at"] - sample.landed_at,
+            "run_total": run["ended_at"] - run["started_at"],
+        }
+        phases.update({f"step:{k}": v for k, v in run["steps"].items()})
+        if sample.snapshot_at is not None:
+            phases["run_end_to_visible"] = sample.snapshot_at - run["ended_at"]
+        sample.phases = phases
+
+
+def wait_idle(instance, timeout: float) -> None:
+    """Until no run is queued or in progress (the sensor's first request has run)."""
+    import dagster as dg
+
+    from orchestration.defs.live import IN_PROGRESS
+
+    deadline = time.monotonic() + timeout
+    seen_run = False
+    while time.monotonic() < deadline:
+        busy = instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS), limit=1)
+        seen_run = seen_run or bool(instance.get_run_records(limit=1))
+        if seen_run and not busy:
+            return
+        time.sleep(1)
+    raise SystemExit(f"the daemon did not finish its first live run within {timeout:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, required=True, help="a built REVSTACK_HOME (a copy)")
+    parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=1.5, help="seconds between events")
+    parser.add_argument("--poll", type=float, default=0.25, help="seconds between lookups")
+    parser.add_argument("--timeout", type=float, default=300, help="per event, after the last")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", type=Path, help="default: <home>/freshness.json")
+    parser.add_argument(
+        "--scheduled-builds",
+        action="store_true",
+        help="let the hourly/nightly full builds run meanwhile (default: paused, so that the "
+        "figures are the live path's; a full build holds the queue for minutes)",
+    )
+    parser.add_argument("--from-json", type=Path, help="only report a JSON written before")
+    args = parser.parse_args()
+    home = args.home.resolve()
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        fields = Sample.__dataclass_fields__
+        samples = [Sample(**{k: v for k, v in d.items() if k in fields}) for d in saved["samples"]]
+        attribute(samples, saved["runs"])
+        args.interval = saved["interval_s"]
+        return report(args, home, samples, saved["runs"])
+    os.environ["REVSTACK_HOME"] = str(home)
+    os.environ.pop("REVSTACK_WAREHOUSE", None)
+    os.environ.pop("DAGSTER_HOME", None)
+
+    from revstack import cli, config
+    from revstack.simulator import live
+
+    cli.prepare_environment()  # DAGSTER_HOME under the home, its dagster.yaml with the run queue
+    from orchestration.dbt_project import prepare_if_stale
+
+    prepare_if_stale()
+    import dagster as dg
+
+    if not config.serving_path().exists():
+        raise SystemExit(f"no serving snapshot under {home}: run `revstack build` first")
+    stream = live.LiveStream(home, seed=args.seed)
+    stream.skip_to(live.next_tick(home))
+    with dg.DagsterInstance.get() as instance:
+        cli.end_orphan_runs(instance)
+    log = home / "freshness-daemon.log"
+    started = time.time()
+    daemon = start_daemon(home, log, args.scheduled_builds)
+    pollers = Pollers(config.serving_path(), args.poll)
+    samples: list[Sample] = []
+    try:
+        with dg.DagsterInstance.get() as instance:
+            print(f"daemon started (log {log}); waiting for the sensor's first run", flush=True)
+            wait_idle(instance, timeout=900)
+            pollers.start()
+            print(f"writing {args.events} events, one every {args.interval:g} s", flush=True)
+            t0 = time.monotonic()
+            for i in range(args.events):
+                tick = stream.tick()
+                samples.append(
+                    Sample(
+                        n=tick.n,
+                        charge_id=tick.charge_id,
+                        events_file=tick.files[1].relative_to(home).as_posix(),
+                        landed_at=tick.landed_at,
+                    )
+                )
+                pollers.add(samples[-1])
+                time.sleep(max(0.0, t0 + (i + 1) * args.interval - time.monotonic()))
+            deadline = time.monotonic() + args.timeout
+            while pollers.waiting() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            pollers.close()
+            runs = runs_report(instance, started)
+    finally:
+        pollers.stop.set()
+        stop_daemon(daemon)
+    attribute(samples, runs)
+    report(args, home, samples, runs)
+
+
+def report(args, home: Path, samples: list[Sample], runs: list[dict]) -> None:
+    snap = [s.snapshot_s for s in samples if s.snapshot_s is not None]
+    app = [s.app_s for s in samples if s.app_s is not None]
+    customers = json.loads((home / "truth" / "manifest.json").read_text())["customers"]
+    load = os.getloadavg()
+    print(f"\n## freshness — {customers:,} customers, {len(samples)} gateway events\n")
+    print("| landing → visible | n | p50 | p95 | max |\n|---|---|---|---|---|")
+    for name, values in (("serving snapshot", snap), ("app data layer", app)):
+        print(
+            f"| {name} | {len(values)} | {pct(values, 0.5):.1f} s | {pct(values, 0.95):.1f} s "
+            f"| {max(values, default=float('nan')):.1f} s |"
+        )
+    phases: dict[str, list[float]] = {}
+    for s in samples:
+        for k, v in s.phases.items():
+            phases.setdefault(k, []).append(v)
+    print("\n| where the time goes (per event) | p50 | p95 |\n|---|---|---|")
+    for k, values in phases.items():
+        print(f"| {k} | {pct(values, 0.5):.1f} s | {pct(values, 0.95):.1f} s |")
+    launches = [r["started_at"] - r["created_at"] for r in runs if r["started_at"]]
+    print(
+        f"| (per run) submitted → started: queue + launch | {pct(launches, 0.5):.1f} s "
+        f"| {pct(launches, 0.95):.1f} s |"
+    )
+    by_job: dict[str, int] = {}
+    for r in runs:
+        by_job[r["job"]] = by_job.get(r["job"], 0) + 1
+    live_runs = [r for r in runs if r["job"] == "live" and r["ended_at"]]
+    files = [len(r["files"]) for r in live_runs]
+    print(
+        f"\nruns: {by_job}; files per live run: median {statistics.median(files or [0]):g}; "
+        f"load average at the end {load[0]:.1f} / {os.cpu_count()} cores"
+    )
+    out = args.json or home / "freshness.json"
+    out.write_text(
+        json.dumps(
+            {
+                "customers": customers,
+                "events": len(samples),
+                "interval_s": args.interval,
+                "snapshot_s": {"p50": pct(snap, 0.5), "p95": pct(snap, 0.95), "max": max(snap)}
+                if snap
+                else None,
+                "app_s": {"p50": pct(app, 0.5), "p95": pct(app, 0.95), "max": max(app)}
+                if app
+                else None,
+                "launch_s": {"p50": pct(launches, 0.5), "p95": pct(launches, 0.95)},
+                "phases_p50": {k: pct(v, 0.5) for k, v in phases.items()},
+                "phases_p95": {k: pct(v, 0.95) for k, v in phases.items()},
+                "load_average": load,
+                "samples": [
+                    {**asdict(s), "snapshot_s": s.snapshot_s, "app_s": s.app_s} for s in samples
+                ],
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
