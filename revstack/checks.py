@@ -404,6 +404,22 @@ def run_results(events: Iterable[Any], run_id: str, success: bool) -> list[Check
 class PostRun:
     outcome: alerts.Outcome
     published: bool
+    #: every alert open after the build, worst first: (severity, check_name, key, summary), with
+    #: the ones the checks step opened during the run (its own outcome is not in ``outcome``)
+    open_alerts: tuple[tuple[str, str, str, str], ...] = ()
+
+    def lines(self) -> list[str]:
+        """The build's alert summary: what this call did, then everything open now."""
+        out = self.outcome.lines()
+        out.append(f"open alerts after this build: {len(self.open_alerts)}")
+        out.extend(
+            f"  [{severity}] {check}{f' ({key})' if key else ''}: {summary}"
+            for severity, check, key, summary in self.open_alerts[:20]
+        )
+        if len(self.open_alerts) > 20:
+            more = len(self.open_alerts) - 20
+            out.append(f'  … {more} more: revstack sql "select * from ops.alerts"')
+        return out
 
 
 def post_run(
@@ -434,9 +450,13 @@ def post_run(
             " finished_at timestamp, success boolean, published boolean,"
             " failed_checks integer, open_alerts integer)"
         )
-        (open_count,) = con.execute(
-            f"select count(*) from {alerts.ALERTS_TABLE} where status = 'open'"
-        ).fetchone()
+        open_alerts = con.execute(
+            f"select severity, check_name, coalesce(key, ''), summary"
+            f" from {alerts.ALERTS_TABLE} where status = 'open'"
+            " order by case severity when 'blocking' then 0 when 'error' then 1 else 2 end,"
+            " check_name, key"
+        ).fetchall()
+        open_count = len(open_alerts)
         con.execute(
             "insert or replace into ops.builds values (?, ?, ?, ?, ?, ?)",
             [
@@ -451,4 +471,4 @@ def post_run(
     finally:
         con.close()
     serving.refresh_ops(warehouse, serving_path or config.serving_path())
-    return PostRun(outcome=outcome, published=published)
+    return PostRun(outcome=outcome, published=published, open_alerts=tuple(open_alerts))

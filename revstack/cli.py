@@ -195,7 +195,7 @@ def run_build(quiet: bool = False) -> int:
 
     after = checks.post_run(result.all_events, result.run_id, result.success)
     elapsed = time.perf_counter() - started
-    summary = _summarise(result) + [f"  {line}" for line in after.outcome.lines()]
+    summary = _summarise(result) + [f"  {line}" for line in after.lines()]
     if not quiet:
         for line in summary:
             print(line)

@@ -229,6 +229,18 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
         assert a["severity"] in ("error", "warning") and a["occurrences"] == 1
 
 
+def test_the_build_summary_lists_every_open_alert(drifted) -> None:
+    """The operator is told: `revstack build` prints every alert open after it, including the
+    ones the checks step opened during the run."""
+    home, build, _, _ = drifted
+    alerts = _alerts(home)
+    assert len(KINDS) <= len(alerts) <= 20  # all of them are listed (the summary lists 20)
+    assert f"open alerts after this build: {len(alerts)}" in build.stdout
+    for a in alerts:
+        key = f" ({a['key']})" if a["key"] else ""
+        assert f"[{a['severity']}] {a['check_name']}{key}: {a['summary']}" in build.stdout
+
+
 def test_alerts_reach_the_webhook_once_and_not_again_while_open(drifted, monkeypatch) -> None:
     from revstack import alerts, checks
 
