@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from revstack import config
+from revstack import config, serving
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,11 @@ def current_snapshot() -> Snapshot | None:
 
 @st.cache_resource(max_entries=2)
 def _connection(snapshot: Snapshot) -> duckdb.DuckDBPyConnection:
-    """A connection reading this snapshot file. The file is ATTACHed read-only to a private
-    in-memory database: ``duckdb.connect(path)`` would hand back the process's cached instance
-    of the path, still reading the file the previous publish replaced."""
-    con = duckdb.connect(":memory:")
-    con.execute("attach ? as snapshot (read_only)", [snapshot.path])
-    return con
+    """A connection reading this snapshot file: :func:`revstack.serving.connect_snapshot`, which
+    attaches it read-only to a private in-memory database (``duckdb.connect(path)`` would hand
+    back the process's cached instance of the path, still reading the file the previous publish
+    replaced)."""
+    return serving.connect_snapshot(Path(snapshot.path))
 
 
 @st.cache_data(max_entries=256)
@@ -57,7 +57,7 @@ def query(snapshot: Snapshot, sql: str, params: tuple | dict[str, Any] = ()) -> 
     """
     cursor = _connection(snapshot).cursor()
     try:
-        cursor.execute("use snapshot")  # per connection, like the settings below
+        cursor.execute("use serving")  # per connection, like the settings below
         cursor.execute("set enable_progress_bar = false")
         cursor.execute("set python_enable_replacements = false")
         bound = dict(params) if isinstance(params, dict) else list(params)
