@@ -36,6 +36,7 @@ from revstack.alerts import CheckResult
 # the publish step (the marts are right about each system; the systems disagree).
 RECON_SEVERITY = {"high": "error", "medium": "warning", "low": "warning"}
 EVIDENCE_ROWS = 10
+CENT = Decimal("0.01")
 
 # The checks whose keys slice one monthly total (a currency; a currency's receipts or payouts).
 # One root cause — a GL sync that stopped for a week, a tax rate the GL did not follow — breaks
@@ -140,9 +141,10 @@ def _break_result(b: dict[str, Any], period: str | None) -> CheckResult:
         key=f"{period}:{b['key']}" if period else str(b["key"]),
         summary=(
             f"{b['check_name']} {b['key']}{' in ' + period if period else ''}:"
-            f" {b['left_source']} {b['left_amount']}{unit}"
-            f" vs {b['right_source']} {b['right_amount']}{unit},"
-            f" difference {b['difference']}{unit}" + (f": {problem}" if problem else "")
+            f" {b['left_source']} {_figure(b['left_amount'], b['unit'] or '')}{unit}"
+            f" vs {b['right_source']} {_figure(b['right_amount'], b['unit'] or '')}{unit},"
+            f" difference {_figure(b['difference'], b['unit'] or '')}{unit}"
+            + (f": {problem}" if problem else "")
         ),
         evidence=evidence,
         where=b["where_to_look"]
@@ -151,19 +153,36 @@ def _break_result(b: dict[str, Any], period: str | None) -> CheckResult:
     )
 
 
+def _amount(value: Decimal) -> str:
+    """An exact amount as text, without the warehouse's padding zeros but with at least two
+    decimals: ``16446.100000`` → ``16446.10``, ``0.125000`` → ``0.125`` (never rounded)."""
+    cents = value.quantize(CENT)
+    return f"{cents if cents == value else value.normalize():f}"
+
+
+def _figure(value: Decimal | None, unit: str) -> str:
+    """A reconciliation figure in its unit: money as :func:`_amount`; a count (links,
+    quantities) without decimals when whole: ``4955.000000 quantity`` → ``4955``."""
+    if value is None:
+        return "none"
+    if len(unit) == 3 and unit.isalpha() and unit.isupper():
+        return _amount(value)
+    return f"{value.normalize():f}" if value != value.to_integral_value() else f"{int(value)}"
+
+
 def _total(rows: list[dict[str, Any]], column: str) -> str:
-    """Σ column per unit, as text: ``1.500000 USD`` (``… + … EUR`` if units differ)."""
+    """Σ column per unit, as text: ``1.50 USD`` (``… + … EUR`` if units differ)."""
     totals: dict[str, Decimal] = {}
     for r in rows:
         totals[r["unit"] or ""] = totals.get(r["unit"] or "", Decimal(0)) + r[column]
-    return " + ".join(f"{v}{' ' + u if u else ''}" for u, v in totals.items())
+    return " + ".join(f"{_amount(v)}{' ' + u if u else ''}" for u, v in totals.items())
 
 
 def _period_result(check: str, period: str | None, rows: list[dict[str, Any]]) -> CheckResult:
     """Every break of a per-period check in one period, as one result keyed by the period."""
     first = rows[0]
     worst = sorted(rows, key=lambda r: (-abs(r["difference"]), r["key"]))
-    shown = ", ".join(f"{r['key']} {r['difference']}" for r in worst[:SUMMARY_KEYS])
+    shown = ", ".join(f"{r['key']} {_amount(r['difference'])}" for r in worst[:SUMMARY_KEYS])
     more = f", and {len(rows) - SUMMARY_KEYS} more" if len(rows) > SUMMARY_KEYS else ""
     units = {r["unit"] for r in rows}
     evidence = [
@@ -230,7 +249,8 @@ def source_health_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
                     key=f"{a['source_name']}:{a['business_day']}",
                     summary=(
                         f"{a['source_name']} {status} on {a['business_day']}:"
-                        f" {a['row_count']} rows (same weekday a week before"
+                        f" {a['row_count']} row{'' if a['row_count'] == 1 else 's'}"
+                        " (same weekday a week before"
                         f" {a['reference_rows']}"
                         + (f", 4-week median {baseline}" if baseline is not None else "")
                         + ")"
@@ -245,6 +265,7 @@ def source_health_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
             )
         if not anomalies:
             results.append(CheckResult("volume_anomaly", "warning", True))
+    results.extend(metric_anomaly_results(con))
     if _table_exists(con, "marts", "rpt_source_freshness"):
         stale = _rows(con, "select * from marts.rpt_source_freshness where status != 'ok'")
         for s in stale:
@@ -266,6 +287,63 @@ def source_health_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
         if not stale:
             results.append(CheckResult("freshness", "warning", True))
     return results
+
+
+def _metric_summary(a: dict[str, Any]) -> str:
+    """One line for a judged day of ``rpt_metric_anomalies_daily``."""
+    name, day, status = a["metric_name"], a["business_day"], a["status"]
+    if status == "share_high":
+        failed, attempts = int(a["metric_value"]), a["support_rows"]
+        baseline = a["baseline_share"]
+        return (
+            f"failed charges {failed} of {attempts} attempts on {day} ({failed / attempts:.0%}"
+            + (
+                f"; 28-day share {baseline:.1%}, {a['share_z']} standard deviations above"
+                if baseline is not None
+                else "; no 28-day baseline yet"
+            )
+            + ")"
+        )
+    value = a["metric_value"]
+    shown = _amount(value) if name in ("cash_collected", "new_mrr") else f"{int(value)}"
+    text = f"{name} {status.replace('_', ' ')} on {day}: {shown}"
+    if status == "drop_to_zero":
+        return text + f" (same weekday a week before: {a['reference_rows']} rows behind it)"
+    anchors = a["anchor_days"]
+    return (
+        text
+        + (f" for {anchors} billing anchor days" if anchors != 1 else "")
+        + f" (4-week same-weekday median {a['baseline_value']:.2f} a day)"
+    )
+
+
+def metric_anomaly_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Anomalies of the key daily metrics (cash, charges and their failed share, refunds, new
+    MRR, invoices): one alert per metric and day judged not 'ok', keyed ``<metric>:<day>``."""
+    if not _table_exists(con, "marts", "rpt_metric_anomalies_daily"):
+        return []
+    anomalies = _rows(
+        con,
+        "select * from marts.rpt_metric_anomalies_daily where status != 'ok'"
+        " order by metric_name, business_day",
+    )
+    results = [
+        CheckResult(
+            check_name="metric_anomaly",
+            severity="warning",
+            passed=False,
+            key=f"{a['metric_name']}:{a['business_day']}",
+            summary=_metric_summary(a),
+            evidence=[a],
+            where=(
+                "marts.rpt_metric_anomalies_daily where metric_name = "
+                f"'{a['metric_name']}' and business_day = '{a['business_day']}'"
+            ),
+            period=str(a["business_day"]),
+        )
+        for a in anomalies
+    ]
+    return results or [CheckResult("metric_anomaly", "warning", True)]
 
 
 def duplicate_results(

@@ -68,8 +68,8 @@ def test_a_reconciliation_break_is_one_failing_result_with_both_sides(con) -> No
     payout = results[("reconciliation:payouts_vs_balance_transactions", "2025-03-01:po_1")]
     assert not payout.passed and payout.severity == "error" and payout.period == "2025-03-01"
     assert payout.summary == (
-        "payouts_vs_balance_transactions po_1 in 2025-03-01: stg_gateway__payouts 50.490000 AUD"
-        " vs stg_gateway__balance_transactions 38.150000 AUD, difference 12.340000 AUD"
+        "payouts_vs_balance_transactions po_1 in 2025-03-01: stg_gateway__payouts 50.49 AUD"
+        " vs stg_gateway__balance_transactions 38.15 AUD, difference 12.34 AUD"
     )
     figures, left, right = payout.evidence
     assert figures["difference"] == Decimal("12.34")
@@ -94,8 +94,8 @@ def test_gl_breaks_alert_once_per_check_and_month_with_every_key(con) -> None:
     )
     assert march.summary == (
         "gateway_vs_gl_cash in 2025-03-01: 3 key(s) break, fct_revenue_ledger vs"
-        " int_gl_journal_lines differ by 149.750000 USD in total (USD/receipts 100.000000,"
-        " EUR/receipts 50.500000, USD/payouts -0.750000)"
+        " int_gl_journal_lines differ by 149.75 USD in total (USD/receipts 100.00,"
+        " EUR/receipts 50.50, USD/payouts -0.75)"
     )
     total, *keys = march.evidence
     assert total == {

@@ -1,11 +1,12 @@
 """Injected drift is caught by the intended check, with its key and amount, and alerted once
-(issue 5). One company of 200 customers × 6 months with nine kinds of drift injected
+(issue 5). One company of 200 customers × 6 months with ten kinds of drift injected
 (`revstack simulate --inject`), built once by `revstack build` with a webhook receiver configured;
 the recorded truth (truth/injected_drift.json) says what each check must find."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import defaultdict
 from decimal import Decimal
@@ -27,6 +28,7 @@ KINDS = (
     "gl_currency_missing",
     "tax_rate_change",
     "crm_wrong_customer",
+    "payment_outage",
 )
 
 
@@ -143,7 +145,8 @@ def test_each_injected_drift_is_caught_with_its_key_and_amount(drifted) -> None:
         differences = _key_differences(a)
         assert len(differences) >= 2 and _difference(a) == sum(differences.values())
         assert f"{len(differences)} key(s) break" in a["summary"]
-        assert f"differ by {_difference(a):f} USD in total" in a["summary"]
+        shown = re.search(r"differ by (-?\d+\.\d+) USD in total", a["summary"])
+        assert Decimal(shown.group(1)) == _difference(a)  # exact, without padding zeros
     (a,) = [a for a in alerts["reconciliation:gateway_vs_gl_cash"] if a["key"] == gap_month]
     receipts = {k: d for k, d in _key_differences(a).items() if k.endswith("/receipts")}
     assert len(receipts) >= 2 and sum(receipts.values()) == Decimal(gap["amount"])
@@ -200,6 +203,20 @@ def test_each_injected_drift_is_caught_with_its_key_and_amount(drifted) -> None:
     assert a["key"] == late["key"]
     caught["late_events"] = True
 
+    # the card processor is down for a day and the gateway retries hourly: that day's share of
+    # failed charges alerts once, keyed by the metric and day, with the failed attempts the
+    # simulator recorded (the outage's attempts, plus the day's few ordinary declines)
+    (outage,) = _records(truth, "payment_outage")
+    (a,) = alerts["metric_anomaly"]
+    assert a["key"] == outage["key"] and a["severity"] == "warning"
+    (row,) = json.loads(a["evidence"])
+    assert row["status"] == "share_high"
+    failed = outage["details"]["failed_attempts"]
+    assert Decimal(row["metric_value"]) == failed  # every charge of the day failed ...
+    assert row["support_rows"] >= failed and row["failed_share"] >= 0.6  # ... but a manual payment
+    assert a["summary"].startswith(f"failed charges {int(Decimal(row['metric_value']))} of ")
+    caught["payment_outage"] = True
+
     assert set(caught) == set(KINDS)  # 100 % of the injected kinds
 
 
@@ -222,6 +239,7 @@ def test_no_alert_outside_the_injected_drift(drifted) -> None:
                 "reconciliation:gateway_vs_gl_currency",
                 "reconciliation:usage_recorded_vs_billed",
                 "volume_anomaly",
+                "metric_anomaly",
                 "duplicate_delivery",
                 "late_arriving_events",
                 "reconciliation:crm_vs_billing_identity",

@@ -65,6 +65,7 @@ KINDS: dict[str, str] = {
     "late_events": "late_arriving_events",
     "gl_currency_missing": "gateway_vs_gl_currency",
     "tax_rate_change": "gateway_vs_gl_tax",
+    "payment_outage": "metric_anomaly",
 }
 
 PAYOUT_DELTA_MINOR = 1234  # the payout pays out 12.34 more than the transactions it settles
@@ -76,6 +77,8 @@ VOLUME_KEEP_EVERY = 20  # ... to one event in 20 (< 10 % of normal)
 TAX_STEP = 2  # percentage points the gateway's rate rises by
 DUPLICATE_SUFFIX = "_redelivered"
 CRM_RELINK_HOURS = (9, 10)  # hours after the end: the account is re-linked, the CRM syncs again
+OUTAGE_DAYS_BEFORE_END = 4  # the card processor is down for the whole UTC day this many days
+# before the end (inside the last week the anomaly rules judge, clear of the usage drop)
 
 
 class DriftError(ValueError):
@@ -167,6 +170,8 @@ class Drift:
         self.volume_base: dict[str, int] = defaultdict(int)
         self._volume_n = 0
         self.payout: dict[str, Any] | None = None
+        self.outage_from_ts = self.end_ts - OUTAGE_DAYS_BEFORE_END * DAY
+        self.outage: dict[str, list[int]] = defaultdict(list)  # invoice -> failed attempts
         self.usage: dict[str, Any] | None = None
         self.currency_invoice: dict[str, Any] | None = None
         self.tax_invoices: dict[str, dict[str, Any]] = {}
@@ -243,6 +248,13 @@ class Drift:
             self.usage.update(p0=p0, p1=p1)
             return 0
         return qty
+
+    def processor_down(self, t: int) -> bool:
+        """Whether the card processor fails a charge at ``t`` (``payment_outage``)."""
+        return "payment_outage" in self.kinds and 0 <= t - self.outage_from_ts < DAY
+
+    def outage_charge(self, t: int, invoice_id: str) -> None:
+        self.outage[invoice_id].append(t)
 
     def keep_usage(self, t: int, value: int) -> bool:
         """Whether a usage event at ``t`` reaches billing and the landing zone: of the last
@@ -367,6 +379,8 @@ class Drift:
             self._record_tax()
         if "volume_drop" in self.kinds:
             self._record_volume()
+        if "payment_outage" in self.kinds:
+            self._record_outage()
         if "gl_sync_gap" in self.kinds:
             self._gl_sync_gap(home)
         if "crm_wrong_customer" in self.kinds:
@@ -789,6 +803,32 @@ class Drift:
                     "what was delivered, so usage recorded still equals usage billed",
                 },
             )
+
+    def _record_outage(self) -> None:
+        if not self.outage:
+            return
+        d = day_of(self.outage_from_ts).isoformat()
+        failed = sum(len(v) for v in self.outage.values())
+        self._add(
+            "payment_outage",
+            f"failed_charge_share:{d}",
+            d,
+            None,
+            None,
+            f"the card processor is down on {d}: {failed} charge attempts for "
+            f"{len(self.outage)} invoices fail with processing_error, retried hourly",
+            [*self._events(self.outage_from_ts), self._export("charges"), self._export("invoices")],
+            {
+                "source": "gateway",
+                "failure_code": "processing_error",
+                "failed_attempts": failed,
+                "invoices": {k: len(v) for k, v in sorted(self.outage.items())},
+                "down_from": iso(self.outage_from_ts),
+                "down_until": iso(self.outage_from_ts + DAY),
+                "note": "other charges of the day (none are attempted while it is down) and the "
+                "retries after it follow the normal behaviour; no money is lost",
+            },
+        )
 
     def _late_events(self, home: Path) -> None:
         folder = home / "landing" / "gateway" / "events"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .common import DAY, HOUR, day_of, midnight, round_int
 
 if TYPE_CHECKING:
-    from .model import Company
+    from .model import Action, Company
     from .stripe import Customer, Subscription
 
 
@@ -19,6 +19,13 @@ DECLINES = (
     ("card_declined", "generic_decline", "05", "Your card was declined."),
     ("expired_card", "expired_card", "54", "Your card has expired."),
     ("card_declined", "lost_card", "41", "Your card was declined."),
+)
+#: the decline of every charge while the card processor is down (drift ``payment_outage``)
+OUTAGE_DECLINE = (
+    "processing_error",
+    "processing_error",
+    None,
+    "An error occurred while processing your card. Try again in a little bit.",
 )
 DISPUTE_FEE = {"usd": 1500, "eur": 1500, "gbp": 1500, "jpy": 2000, "aud": 2500, "cad": 1500}
 FIXED_FEE = {"usd": 30, "eur": 25, "gbp": 20, "jpy": 0, "aud": 30, "cad": 30}
@@ -89,7 +96,20 @@ class Payments:
     def pay_manual(self, t: int, inv: dict) -> None:
         if inv["status"] != "open":
             return
+        if self._processor_down(t, inv, self.pay_manual):
+            return
         self.charge(t, inv, ok=True)
+
+    def _processor_down(self, t: int, inv: dict, retry: Action, *args: Any) -> bool:
+        """Drift ``payment_outage``: while the card processor is down every charge fails, and
+        the gateway retries it hourly until it is back, outside the dunning schedule."""
+        drift = self.co.drift
+        if drift is None or not drift.processor_down(t):
+            return False
+        self.charge(t, inv, ok=False, decline=OUTAGE_DECLINE)
+        drift.outage_charge(t, inv["id"])
+        self.at(t + HOUR, retry, inv, *args, prio=3)
+        return True
 
     def pay(self, t: int, inv: dict, attempt: int) -> None:
         if inv["status"] != "open":
@@ -97,6 +117,8 @@ class Payments:
         rng, s = self.rng, self.sub_of_invoice.get(inv["id"])
         p_fail = FAIL_FIRST[self.c.segment] if attempt == 0 else 0.55
         ok = rng.random() >= p_fail
+        if self._processor_down(t, inv, self.pay, attempt):  # the attempt keeps its number
+            return
         self.charge(t, inv, ok)
         if ok:
             if s is not None and s.status == "past_due":
@@ -155,12 +177,15 @@ class Payments:
         if inv["total"]:
             self._xero_status(inv, "PAID")
 
-    def charge(self, t: int, inv: dict, ok: bool) -> None:
+    def charge(
+        self, t: int, inv: dict, ok: bool, decline: tuple[str, str, str | None, str] | None = None
+    ) -> None:
         c, co, rng, cur = self.c, self.co, self.rng, self.cur
         amount = inv["amount_due"]
         ch_id = co.ids.new("ch")
         co.legacy.charge_invoice[ch_id] = inv["id"]
-        decline = DECLINES[rng.randrange(len(DECLINES))] if not ok else None
+        if not ok and decline is None:
+            decline = DECLINES[rng.randrange(len(DECLINES))]
         fee = (round_int(Decimal(amount) * Decimal("0.029")) + FIXED_FEE[cur]) if ok else 0
         app_fee = (
             round_int(Decimal(amount) * Decimal("0.2")) if ok and c.connected_account else None

@@ -19,23 +19,8 @@ daily as (
     where business_day is not null
 ),
 
-sources as (
-    select
-        daily.source_name,
-        min(daily.business_day) as first_day,
-        any_value(bounds.last_date) as last_date
-    from daily
-    cross join bounds
-    group by daily.source_name
-),
-
 days as (
-    select
-        source_name,
-        last_date,
-        cast(unnest(generate_series(first_day, last_date - 1, interval 1 day)) as date) as business_day
-    from sources
-    where first_day < last_date
+    {{ judged_days('daily', 'bounds', 'source_name') }}
 ),
 
 series as (
