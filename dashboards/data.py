@@ -76,6 +76,56 @@ def published_at(snapshot: Snapshot) -> datetime | None:
     return None if frame.empty else frame.iloc[0, 0].to_pydatetime()
 
 
+def table_refreshed_at(snapshot: Snapshot, table: str) -> datetime | None:
+    """When ``table`` (``schema.name``) was last refreshed in the snapshot: ``meta.tables``,
+    which a live publish updates for the few tables it replaces between full builds; else the
+    last full publish."""
+    if _has_table(snapshot, "meta", "tables"):
+        frame = query(
+            snapshot, "select refreshed_at from meta.tables where table_name = ?", (table,)
+        )
+        if not frame.empty:
+            return frame.iloc[0, 0].to_pydatetime()
+    return published_at(snapshot)
+
+
+def latest_payment_day(snapshot: Snapshot) -> pd.DataFrame:
+    """The latest day with a charge (today, while live traffic flows): cash collected (its
+    succeeded charges, in the reporting currency), charges succeeded and failed, refunds, and
+    the last succeeded charge's time and amount. From ``fct_payments``, which the live path
+    refreshes within seconds (the monthly metrics wait for the next full build)."""
+    return query(
+        snapshot,
+        """
+        with latest as (
+            select max(occurred_date) as business_day
+            from marts.fct_payments
+            where kind = 'charge'
+        ),
+
+        day_rows as (
+            select payments.*
+            from marts.fct_payments as payments
+            inner join latest on payments.occurred_date = latest.business_day
+        )
+
+        select
+            any_value(occurred_date) as business_day,
+            coalesce(sum(amount_rc) filter (where kind = 'charge' and status = 'succeeded'), 0)
+                as cash_collected,
+            count(*) filter (where kind = 'charge' and status = 'succeeded') as charges_succeeded,
+            count(*) filter (where kind = 'charge' and status = 'failed') as charges_failed,
+            count(*) filter (where kind = 'refund') as refunds,
+            max(occurred_at) filter (where kind = 'charge' and status = 'succeeded')
+                as last_payment_at,
+            arg_max(amount_rc, occurred_at) filter (where kind = 'charge' and status = 'succeeded')
+                as last_payment_rc
+        from day_rows
+        having count(*) > 0
+        """,
+    )
+
+
 def snapshot_build(snapshot: Snapshot) -> str | None:
     """The Dagster run that published the marts the snapshot holds."""
     frame = query(snapshot, "select build_id from meta.snapshot")

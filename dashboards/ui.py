@@ -54,18 +54,20 @@ def _live(title: str, body: Body, needs: tuple[str, ...]) -> None:
     body(snapshot, chosen)
 
 
-def as_of(snapshot: data.Snapshot) -> str:
-    """When the snapshot was published and how many seconds old its data is now."""
-    published = data.published_at(snapshot)
+def as_of(snapshot: data.Snapshot, table: str | None = None) -> str:
+    """When the data was published and how many seconds old it is now: ``table``'s own refresh
+    (``meta.tables``; the live path refreshes some tables between full builds), else the
+    snapshot's last full publish."""
+    published = data.table_refreshed_at(snapshot, table) if table else data.published_at(snapshot)
     if published is None:
         return "as of: unknown (the snapshot has no publish time)"
     age = max(0, int((data.now() - published).total_seconds()))
     return f"as of {published:%Y-%m-%d %H:%M:%S} UTC · {age:,} s old"
 
 
-def section(title: str, snapshot: data.Snapshot, note: str = "") -> None:
+def section(title: str, snapshot: data.Snapshot, note: str = "", table: str | None = None) -> None:
     st.subheader(title)
-    st.caption(as_of(snapshot) + (f" · {note}" if note else ""))
+    st.caption(as_of(snapshot, table) + (f" · {note}" if note else ""))
 
 
 def exponent_of(currency: str) -> int:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from revstack import config
@@ -38,6 +38,7 @@ DRIFT_KINDS = (
     "late_events",
     "gl_currency_missing",
     "tax_rate_change",
+    "payment_outage",
 )
 
 
@@ -288,6 +289,15 @@ def end_orphan_runs(instance) -> int:
     return len(records)
 
 
+def live_start(today: date | None = None, months: int = DEFAULT_MONTHS) -> date:
+    """The start of the company `up` simulates: ``months`` before today (UTC), so that its
+    history ends today and the live traffic continues it. A company that ended weeks ago would
+    leave a gap the checks rightly report: no gateway or usage rows for weeks, a stale GL."""
+    from revstack.simulator.common import add_months_date
+
+    return add_months_date(today or datetime.now(UTC).date(), -months)
+
+
 def _start_live(root: Path) -> subprocess.Popen:
     """`revstack simulate --live` in its own session; the sensor picks its files up."""
     cmd = [sys.executable, "-m", "revstack.cli", "simulate", "--live", "--seed", str(DEFAULT_SEED)]
@@ -304,7 +314,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 seed=DEFAULT_SEED,
                 customers=args.customers,
                 months=DEFAULT_MONTHS,
-                start=DEFAULT_START,
+                start=live_start(),
             )
         )
     from orchestration.dbt_project import prepare_if_stale
@@ -329,6 +339,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         args.host,
         "-p",
         str(args.dagster_port),
+        "--log-level",  # the daemon logs every sensor tick at info: a line a second
+        "warning",
     ]
     app_cmd = [
         str(bin_dir / "streamlit"),

@@ -135,6 +135,28 @@ def test_overview_kpis_and_monthly_table_are_metrics_monthly(app, sql):
     assert_every_table_downloads(at)
 
 
+def test_overview_latest_day_is_that_days_payments(app, sql):
+    """The latest day with a charge (today, under live traffic): its cash collected, charges
+    succeeded and failed, and the last payment, from fct_payments."""
+    at = app()
+    ((day, cash, succeeded, failed, last_at, last_rc),) = sql(
+        "with d as (select max(occurred_date) as day from marts.fct_payments where kind = 'charge')"
+        " select any_value(day),"
+        " sum(amount_rc) filter (where status = 'succeeded'),"
+        " count(*) filter (where status = 'succeeded'), count(*) filter (where status = 'failed'),"
+        " max(occurred_at) filter (where status = 'succeeded'),"
+        " arg_max(amount_rc, occurred_at) filter (where status = 'succeeded')"
+        " from marts.fct_payments, d where kind = 'charge' and occurred_date = d.day"
+    )
+    assert f"Latest day: {day:%Y-%m-%d}" in [h.value for h in at.subheader]
+    shown = metrics(at)
+    assert shown["Cash collected (day)"][0] == money(cash)
+    assert shown["Charges succeeded (day)"][0] == f"{succeeded:,}"
+    assert shown["Charges failed (day)"][0] == f"{failed:,}"
+    assert shown["Last payment"][0] == f"{money(last_rc)} · {last_at:%H:%M:%S} UTC"
+    assert_as_of(at, sql)  # the full build published fct_payments: the snapshot's time
+
+
 def test_overview_period_filter_moves_the_kpi_month(app, sql):
     at = app()
     months = [r[0] for r in sql("select month from marts.metrics_monthly order by month")]

@@ -7,19 +7,21 @@ import itertools
 import json
 import shutil
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from ingestion import load_entity
 from revstack import serving
 from revstack.simulator import live, simulate
 from revstack.simulator.common import EXPONENT, ts
 
+APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
 LIVE_ENTITIES = (("gateway", "events"), ("gateway", "balance_transactions"), ("usage", "events"))
 
 
@@ -330,3 +332,25 @@ def test_a_live_event_reaches_the_snapshot(
     for name, at in refreshed_before.items():
         if name.startswith("marts.") and name not in live_tables:
             assert (refreshed[name], refreshed_at[name]) == (full_build, at)
+
+    # the app's Overview: the latest day is the live charges' day, its figures are that day's
+    # rows of fct_payments, as of the live publish; the month's KPIs stay as of the full build
+    with serving.connect_snapshot(snapshot) as con:
+        day, succeeded, last_at = con.execute(
+            "select occurred_date, count(*), max(occurred_at) from marts.fct_payments"
+            " where kind = 'charge' and status = 'succeeded'"
+            " and occurred_date = (select max(occurred_date) from marts.fct_payments"
+            " where kind = 'charge') group by all"
+        ).fetchone()
+    assert day == datetime.fromtimestamp(max(t.created for t in ticks), UTC).date()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"Latest day: {day:%Y-%m-%d}" in [h.value for h in at.subheader]
+    shown = {m.label: m for m in at.metric}
+    assert shown["Charges succeeded (day)"].value == f"{succeeded:,}"
+    assert shown["Last payment"].value.endswith(f" · {last_at:%H:%M:%S} UTC")
+    live_stamp = f"as of {refreshed_at['marts.fct_payments']:%Y-%m-%d %H:%M:%S} UTC · "
+    full_stamp = f"as of {refreshed_at['marts.metrics_monthly']:%Y-%m-%d %H:%M:%S} UTC · "
+    assert live_stamp != full_stamp
+    assert shown["Cash collected (day)"].help.startswith(live_stamp)
+    assert shown["MRR"].help.startswith(full_stamp)

@@ -39,17 +39,53 @@ def _delta(kind: str, latest, previous, currency: str) -> str | None:
     return _value(kind, latest - previous, currency, sign=True)
 
 
+def _latest_day(snapshot: data.Snapshot, rc: str) -> None:
+    """The latest day's payments, from fct_payments: live traffic moves them within seconds,
+    while the month's figures above wait for the next full build."""
+    if data.missing_marts(snapshot, ("fct_payments",)):
+        return
+    day = data.latest_payment_day(snapshot)
+    if day.empty:
+        return
+    row = day.iloc[0]
+    stamp = ui.as_of(snapshot, "marts.fct_payments")
+    ui.section(
+        f"Latest day: {row['business_day']:%Y-%m-%d}",
+        snapshot,
+        f"payments in {rc} · refreshed by the live path",
+        table="marts.fct_payments",
+    )
+    last = row["last_payment_at"]
+    ago = None if pd.isna(last) else max(0, int((data.now() - last).total_seconds()))
+    figures = [
+        ("Cash collected (day)", ui.money(row["cash_collected"], rc)),
+        ("Charges succeeded (day)", ui.count(row["charges_succeeded"])),
+        ("Charges failed (day)", ui.count(row["charges_failed"])),
+        (
+            "Last payment",
+            "none"
+            if ago is None
+            else f"{ui.money(row['last_payment_rc'], rc)} · {last:%H:%M:%S} UTC",
+        ),
+    ]
+    for column, (label, value) in zip(st.columns(4), figures, strict=True):
+        column.metric(label, value, help=stamp, border=True)
+    if ago is not None:
+        st.caption(f"last payment {ago:,} s ago")
+
+
 def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
     monthly = data.metrics_monthly(snapshot)
     rc = f.reporting_currency
     position = monthly.index[monthly["month"] == f.end][0]
     latest = monthly.loc[position]
     previous = monthly.loc[position - 1] if position > 0 else None
-    stamp = ui.as_of(snapshot)
+    stamp = ui.as_of(snapshot, "marts.metrics_monthly")
     ui.section(
         f"{latest['month']:%B %Y}",
         snapshot,
         f"reporting currency {rc} · change against the month before",
+        table="marts.metrics_monthly",
     )
     for start in range(0, len(KPIS), 4):
         columns = st.columns(4)
@@ -62,6 +98,8 @@ def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
                 help=stamp,
                 border=True,
             )
+
+    _latest_day(snapshot, rc)
 
     period = monthly[(monthly["month"] >= f.start) & (monthly["month"] <= f.end)]
     ui.section("MRR by month", snapshot, f"{rc}")
