@@ -305,6 +305,13 @@ def _metric_summary(a: dict[str, Any]) -> str:
             + ")"
         )
     value = a["metric_value"]
+    if status == "scale_shift":
+        return (
+            f"usage quantities changed scale on {day}: median {_figure(value, '')} per event of"
+            f" {a['support_rows']} (4-week same-weekday median"
+            f" {_figure(Decimal(str(a['baseline_value'])), '')}):"
+            " a meter may report in another unit"
+        )
     shown = _amount(value) if name in ("cash_collected", "new_mrr") else f"{int(value)}"
     text = f"{name} {status.replace('_', ' ')} on {day}: {shown}"
     if status == "drop_to_zero":

@@ -54,6 +54,22 @@ def con(tmp_path):
         " in_window, status)"
     )
     c.execute(
+        "create table marts.rpt_metric_anomalies_daily as select * from (values"
+        " ('failed_charge_share', date '2025-04-27', 29.0, 29, 1, null, null, 0, 1.0, 0.065,"
+        "  20.51, 'share_high'),"
+        " ('charges_succeeded', date '2025-04-27', 0.0, 0, 1, 4.0, 20.0, 12, null, null, null,"
+        "  'drop_to_zero'),"
+        " ('invoices_finalized', date '2025-02-28', 600.0, 600, 4, 40.0, 40.0, 41, null, null,"
+        "  null, 'spike'),"
+        " ('usage_median_quantity', date '2025-04-26', 12000.0, 40, 1, 100.0, 40.0, 40, null,"
+        "  null, null, 'scale_shift'),"
+        " ('cash_collected', date '2025-04-26', 5000.0, 40, 1, null, null, 40, null, null, null,"
+        "  'ok'))"
+        " as t (metric_name, business_day, metric_value, support_rows, anchor_days,"
+        " baseline_value, baseline_rows, reference_rows, failed_share, baseline_share, share_z,"
+        " status)"
+    )
+    c.execute(
         "create table marts.rpt_source_freshness as select * from (values"
         " ('crm', date '2025-03-01', date '2025-04-30', 60, 30, 'stale'),"
         " ('gateway', date '2025-04-30', date '2025-04-30', 0, 2, 'ok'))"
@@ -133,6 +149,42 @@ def test_volume_and_freshness(con) -> None:
     stale = results[("freshness", "crm")]
     assert not stale.passed and "60 day(s) behind 2025-04-30 (allowed 30)" in stale.summary
     assert ("freshness", "gateway") not in results
+
+
+def test_metric_anomalies_alert_per_metric_and_day(con) -> None:
+    """One warning per metric × day not 'ok', keyed <metric>:<day>, its row as evidence."""
+    results = {r.key: r for r in checks.warehouse_results(con) if r.check_name == "metric_anomaly"}
+    assert sorted(results) == [
+        "charges_succeeded:2025-04-27",
+        "failed_charge_share:2025-04-27",
+        "invoices_finalized:2025-02-28",
+        "usage_median_quantity:2025-04-26",
+    ]
+    assert all(not r.passed and r.severity == "warning" for r in results.values())
+    share = results["failed_charge_share:2025-04-27"]
+    assert share.summary == (
+        "failed charges 29 of 29 attempts on 2025-04-27 (100%; 28-day share 6.5%,"
+        " 20.51 standard deviations above)"
+    )
+    assert share.evidence[0]["status"] == "share_high" and share.period == "2025-04-27"
+    assert results["charges_succeeded:2025-04-27"].summary == (
+        "charges_succeeded drop to zero on 2025-04-27: 0 (same weekday a week before: 12 rows"
+        " behind it)"
+    )
+    assert results["invoices_finalized:2025-02-28"].summary == (
+        "invoices_finalized spike on 2025-02-28: 600 for 4 billing anchor days (4-week"
+        " same-weekday median 40.00 a day)"
+    )
+    assert results["usage_median_quantity:2025-04-26"].summary == (
+        "usage quantities changed scale on 2025-04-26: median 12000 per event of 40 (4-week"
+        " same-weekday median 100): a meter may report in another unit"
+    )
+
+
+def test_metric_anomalies_pass_when_every_day_is_ok(con) -> None:
+    con.execute("delete from marts.rpt_metric_anomalies_daily where status != 'ok'")
+    (result,) = [r for r in checks.warehouse_results(con) if r.check_name == "metric_anomaly"]
+    assert result.passed and result.key == ""
 
 
 def _event(kind: str, **data) -> SimpleNamespace:

@@ -8,6 +8,7 @@
 --   refunds              succeeded refunds                the same
 --   new_mrr              MRR of 'new' movements (rc)      new customers
 --   invoices_finalized   invoices finalised               the same
+--   usage_median_quantity  the median quantity of a usage event   usage events
 with
 
 payments as (
@@ -20,6 +21,10 @@ movements as (
 
 invoices as (
     select * from {{ ref('fct_invoices') }}
+),
+
+usage_events as (
+    select * from {{ ref('stg_usage__events') }}
 ),
 
 charges as (
@@ -58,6 +63,15 @@ finalized as (
         count(*) as invoices
     from invoices
     where finalized_at is not null
+    group by all
+),
+
+usage_days as (
+    select
+        occurred_date as business_day,
+        count(*) as events,
+        median(quantity) as median_quantity
+    from usage_events
     group by all
 ),
 
@@ -110,6 +124,13 @@ final as (
         invoices as metric_value,
         invoices as support_rows
     from finalized
+    union all
+    select
+        'usage_median_quantity' as metric_name,
+        business_day,
+        median_quantity as metric_value,
+        events as support_rows
+    from usage_days
 )
 
 select * from final

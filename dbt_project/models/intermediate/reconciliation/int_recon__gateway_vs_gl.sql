@@ -26,6 +26,9 @@
 --   gateway_vs_gl_tax      tax invoiced net of voids (ledger tax_payable of invoice entries) vs
 --                          GL tax_payable, credit positive.
 --   gateway_vs_gl_fees     processing fees (ledger processing_fees) vs GL processing_fees.
+-- The GL is judged only as far as it has synced: gateway lines after the GL's latest journal
+-- day (live traffic the bookkeeping sync has not reached yet) are not compared. A GL that stops
+-- syncing altogether is rpt_source_freshness's to report (accounting lags the data).
 -- difference = gateway − GL; 'ok' when equal, 'warn' within var recon_amount_tolerance_rc,
 -- 'break' beyond. Evidence: the objects (invoice, charge, balance transaction, payout ids) whose
 -- two sides differ within the month, up to 25 each side.
@@ -37,6 +40,10 @@ with
 
 bounds as (
     select last_date from {{ ref('int_data_bounds') }}
+),
+
+gl_sync as (
+    select max(journal_date) as synced_through from {{ ref('int_gl_journal_lines') }}
 ),
 
 rates as (
@@ -260,6 +267,7 @@ gateway_objects_monthly as (
         object_id,
         sum(amount) as amount
     from gateway_side
+    where occurred_date <= (select gl_sync.synced_through from gl_sync)
     group by all
 ),
 

@@ -11,6 +11,11 @@
 --             anomaly_share_floor; or, with 28 days of history, failures at least
 --             anomaly_share_z binomial standard deviations above the 28-day pooled share and
 --             at least anomaly_share_min_ratio times it (share_high)
+--   scale     distribution of usage quantities: once the day's rows and the 4 earlier same
+--             weekdays' median rows reach anomaly_min_baseline_rows (a day of few events is
+--             the volume rules' to judge), a day's median quantity more than
+--             anomaly_scale_ratio times above or below their median (scale_shift: a meter
+--             that changed its unit, bytes for kilobytes)
 with
 
 bounds as (
@@ -27,15 +32,16 @@ daily as (
 -- follow the subscriptions' anniversaries, which a month's last day gathers for the days the
 -- month lacks (28 February bills the anchors 28 to 31): the baseline rules divide their value by
 -- the number of anchor days the day bills.
-rules (metric_name, judge_floor, judge_drop, judge_spike, judge_share, billing_cycle) as (
+rules (metric_name, judge_floor, judge_drop, judge_spike, judge_share, judge_scale, billing_cycle) as (
     values
-    ('cash_collected', true, false, false, false, true),
-    ('charges_succeeded', true, true, true, false, true),
-    ('charges_failed', false, false, true, false, true),
-    ('failed_charge_share', false, false, false, true, false),
-    ('refunds', false, false, true, false, false),
-    ('new_mrr', true, false, false, false, false),
-    ('invoices_finalized', true, true, true, false, true)
+    ('cash_collected', true, false, false, false, false, true),
+    ('charges_succeeded', true, true, true, false, false, true),
+    ('charges_failed', false, false, true, false, false, true),
+    ('failed_charge_share', false, false, false, true, false, false),
+    ('refunds', false, false, true, false, false, false),
+    ('new_mrr', true, false, false, false, false, false),
+    ('invoices_finalized', true, true, true, false, false, true),
+    ('usage_median_quantity', false, false, false, false, true, false)
 ),
 
 days as (
@@ -51,6 +57,7 @@ series as (
         rules.judge_drop,
         rules.judge_spike,
         rules.judge_share,
+        rules.judge_scale,
         coalesce(daily.metric_value, 0) as metric_value,
         coalesce(daily.support_rows, 0) as support_rows,
         case
@@ -150,6 +157,14 @@ final as (
                     )
                 )
                 then 'share_high'
+            when judge_scale and baseline_rows >= {{ var('anomaly_min_baseline_rows') }}
+                and support_rows >= {{ var('anomaly_min_baseline_rows') }}
+                and baseline_value > 0
+                and (
+                    metric_value > baseline_value * {{ var('anomaly_scale_ratio') }}
+                    or metric_value < baseline_value / {{ var('anomaly_scale_ratio') }}
+                )
+                then 'scale_shift'
             else 'ok'
         end as status
     from scored
