@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -44,7 +46,12 @@ def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
     assert f"app        http://127.0.0.1:{app_port}  up" in ready, ready
     with duckdb.connect(str(tmp_path / "warehouse" / "serving.duckdb"), read_only=True) as con:
         (months,) = con.execute("select count(*) from marts.metrics_monthly").fetchone()
-    assert months == 24
+    # the default company's 24 months end today (UTC), so that the live traffic continues it;
+    # a start mid-month spans 25 calendar months
+    manifest = json.loads((tmp_path / "truth" / "manifest.json").read_text())
+    start, end = date.fromisoformat(manifest["start"]), date.fromisoformat(manifest["end"])
+    assert end == datetime.now(UTC).date() and manifest["months"] == 24
+    assert months == 24 + (start.day != 1)
     # --exit-when-ready stops what it started
     assert not _listening(dagster_port) and not _listening(app_port)
     # the live simulator was started after the first build, and the instance queues the runs
