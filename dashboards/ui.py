@@ -65,6 +65,14 @@ def as_of(snapshot: data.Snapshot, table: str | None = None) -> str:
     return f"as of {published:%Y-%m-%d %H:%M:%S} UTC · {age:,} s old"
 
 
+def ago(seconds: int) -> str:
+    """A duration in the unit a reader takes in at a glance: 42 s, 5 min, 3 h, 12 days ago."""
+    for unit, size, up_to in (("s", 1, 120), ("min", 60, 7200), ("h", 3600, 172800)):
+        if seconds < up_to:
+            return f"{seconds // size:,} {unit} ago"
+    return f"{seconds // 86400:,} days ago"
+
+
 def section(title: str, snapshot: data.Snapshot, note: str = "", table: str | None = None) -> None:
     st.subheader(title)
     st.caption(as_of(snapshot, table) + (f" · {note}" if note else ""))

@@ -348,7 +348,9 @@ def test_a_live_event_reaches_the_snapshot(
     assert f"Latest day: {day:%Y-%m-%d}" in [h.value for h in at.subheader]
     shown = {m.label: m for m in at.metric}
     assert shown["Charges succeeded (day)"].value == f"{succeeded:,}"
-    assert shown["Last payment"].value.endswith(f" · {last_at:%H:%M:%S} UTC")
+    caption = next(c.value for c in at.caption if c.value.startswith("last payment at "))
+    assert caption.startswith(f"last payment at {last_at:%Y-%m-%d %H:%M:%S} UTC · ")
+    assert caption.endswith((" s ago", " min ago"))  # moments after the live charge
     live_stamp = f"as of {refreshed_at['marts.fct_payments']:%Y-%m-%d %H:%M:%S} UTC · "
     full_stamp = f"as of {refreshed_at['marts.metrics_monthly']:%Y-%m-%d %H:%M:%S} UTC · "
     assert live_stamp != full_stamp

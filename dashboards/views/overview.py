@@ -56,22 +56,17 @@ def _latest_day(snapshot: data.Snapshot, rc: str) -> None:
         table="marts.fct_payments",
     )
     last = row["last_payment_at"]
-    ago = None if pd.isna(last) else max(0, int((data.now() - last).total_seconds()))
     figures = [
         ("Cash collected (day)", ui.money(row["cash_collected"], rc)),
         ("Charges succeeded (day)", ui.count(row["charges_succeeded"])),
         ("Charges failed (day)", ui.count(row["charges_failed"])),
-        (
-            "Last payment",
-            "none"
-            if ago is None
-            else f"{ui.money(row['last_payment_rc'], rc)} · {last:%H:%M:%S} UTC",
-        ),
+        ("Last payment", "none" if pd.isna(last) else ui.money(row["last_payment_rc"], rc)),
     ]
     for column, (label, value) in zip(st.columns(4), figures, strict=True):
         column.metric(label, value, help=stamp, border=True)
-    if ago is not None:
-        st.caption(f"last payment {ago:,} s ago")
+    if not pd.isna(last):
+        ago = max(0, int((data.now() - last).total_seconds()))
+        st.caption(f"last payment at {last:%Y-%m-%d %H:%M:%S} UTC · {ui.ago(ago)}")
 
 
 def body(snapshot: data.Snapshot, f: filters.Filters) -> None:
