@@ -358,8 +358,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         # The services boot while the first build runs: the app shows "no snapshot yet" until
         # the build publishes, and the build's run appears in the Dagster UI (same instance).
-        for cmd in (dagster_cmd, app_cmd):
-            procs.append(subprocess.Popen(cmd, cwd=root, start_new_session=True))
+        # Dagster's own output (the daemon, and every live run's step events at debug level,
+        # dozens of lines a second while traffic flows) goes to a log file: the terminal keeps
+        # revstack's summaries, and the Dagster UI shows each run's events.
+        log_path = config.home() / "logs" / "dagster.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"Dagster's logs: {log_path}")
+        with open(log_path, "ab") as dagster_log:  # the child keeps its own descriptor
+            procs.append(
+                subprocess.Popen(
+                    dagster_cmd,
+                    cwd=root,
+                    start_new_session=True,
+                    stdout=dagster_log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        procs.append(subprocess.Popen(app_cmd, cwd=root, start_new_session=True))
         procs.append(serve_docs(args.host, args.docs_port))
         if run_build() != 0 and not config.serving_path().exists():
             raise CommandError("the first build failed and there is no snapshot to serve")

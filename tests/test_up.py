@@ -41,6 +41,10 @@ def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
         "--exit-when-ready",
     )
     assert "landing zone is empty: simulating" in proc.stdout
+    # Dagster's own output goes to a log file, not the terminal
+    log = tmp_path / "logs" / "dagster.log"
+    assert f"Dagster's logs: {log}" in proc.stdout and log.stat().st_size > 0
+    assert " - dagster - " not in proc.stdout
     ready = [line for line in proc.stdout.splitlines() if "http://127.0.0.1:" in line]
     assert f"Dagster UI http://127.0.0.1:{dagster_port}  up" in ready, ready
     assert f"app        http://127.0.0.1:{app_port}  up" in ready, ready
