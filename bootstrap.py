@@ -116,7 +116,11 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return test(extra)
     revstack = shutil.which("revstack", path=str(BIN)) or str(BIN / "revstack")
-    return subprocess.call([revstack, "up", *extra], cwd=ROOT, env=activated_env())
+    proc = subprocess.Popen([revstack, "up", *extra], cwd=ROOT, env=activated_env())
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached `revstack up` too: let it stop its services
+        return proc.wait()
 
 
 if __name__ == "__main__":
