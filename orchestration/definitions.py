@@ -2,8 +2,9 @@
 
 Wiring only: the logic lives in ``ingestion/`` (Python) and ``dbt_project/`` (SQL).
 Every step writes the single DuckDB warehouse file, which one process at a time may open, so the
-runs use the in-process executor (steps run one after another in one process), and every job
-carries the warehouse tag that the instance's run queue lets through one run at a time.
+runs use the in-process executor (steps run one after another in one process), the full builds
+carry the warehouse tag that the instance's run queue lets through one run at a time, and every
+writer (their steps, the resident live worker) holds the warehouse writer lock while it writes.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import duckdb
 
 from revstack import alerts, config, serving
 from revstack.alerts import CheckResult
+from revstack.locking import LOCK_WAIT_SECONDS, warehouse_lock
 
 # rpt_reconciliation's severity → the alert's. A break between systems alerts; it never stops
 # the publish step (the marts are right about each system; the systems disagree).
@@ -526,7 +527,24 @@ def post_run(
         for e in events
     )
     results = run_results(events, run_id, success)
-    con = duckdb.connect(str(warehouse))
+    with warehouse_lock(warehouse, timeout=LOCK_WAIT_SECONDS):
+        open_alerts, outcome = _record_build(
+            con_path=warehouse,
+            results=results,
+            run_id=run_id,
+            now=now,
+            sinks=sinks,
+            success=success,
+            published=published,
+        )
+        serving.refresh_ops(warehouse, serving_path or config.serving_path())
+    return PostRun(outcome=outcome, published=published, open_alerts=tuple(open_alerts))
+
+
+def _record_build(
+    con_path: Path, results, run_id: str, now: datetime, sinks, success: bool, published: bool
+):
+    con = duckdb.connect(str(con_path))
     try:
         outcome = alerts.process(results, con=con, now=now, sinks=sinks)
         con.execute("create schema if not exists ops")
@@ -555,5 +573,4 @@ def post_run(
         )
     finally:
         con.close()
-    serving.refresh_ops(warehouse, serving_path or config.serving_path())
-    return PostRun(outcome=outcome, published=published, open_alerts=tuple(open_alerts))
+    return open_alerts, outcome

@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from revstack import config
+from revstack.locking import LOCK_WAIT_SECONDS, warehouse_lock
 
 # what dbt writes -> what the site holds
 PUBLISHED = {
@@ -63,7 +64,8 @@ def generate(warehouse: Path | None = None, out: Path | None = None) -> Path:
         "--no-send-anonymous-usage-stats", "--quiet",
     ]  # fmt: skip
     env = dict(os.environ, REVSTACK_WAREHOUSE=str(warehouse), DO_NOT_TRACK="1")
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    with warehouse_lock(warehouse, timeout=LOCK_WAIT_SECONDS):  # dbt opens it for the catalog
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not (target / "static_index.html").exists():
         raise DocsError(
             f"dbt docs generate exited {proc.returncode}: "

@@ -1,5 +1,6 @@
-"""The live pipeline (issue 6): live simulated files pass ingestion, the sensor notices them, the
-live job puts them in the serving snapshot and leaves every other mart as it was."""
+"""The live pipeline (issue 6): live simulated files pass ingestion, the sensor starts the live
+worker, which puts them in the serving snapshot within its beat, keeps the live marts equal to a
+full rebuild, loses no batch, and leaves every other mart as it was."""
 
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def test_a_long_lived_reader_sees_each_new_snapshot(tmp_path: Path):
 
 # ------------------------------------------------------------------------------------ the cursor
 def test_landing_cursor_sees_each_file_once(dbt_manifest: Path):
-    from orchestration.defs.live import CURSOR_WINDOW_NS, Landed, LandingCursor
+    from orchestration.landing import CURSOR_WINDOW_NS, Landed, LandingCursor
 
     def f(path: str, t: int) -> Landed:
         return Landed("gateway", "events", path, t)
@@ -211,7 +212,7 @@ def test_landing_cursor_sees_each_file_once(dbt_manifest: Path):
     assert cursor.new_files([old]) == []
 
 
-def test_sensor_queues_one_run_behind_the_running_one(
+def test_sensor_starts_the_live_worker_unless_one_runs(
     tiny_company: Path, dbt_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from orchestration.definitions import defs
@@ -220,18 +221,63 @@ def test_sensor_queues_one_run_behind_the_running_one(
     home = _copy_company(tiny_company, tmp_path / "home")
     monkeypatch.setenv("REVSTACK_HOME", str(home))
     with dg.instance_for_test() as instance:
-        running = dg.DagsterRun(job_name="build", status=dg.DagsterRunStatus.STARTED)
-        instance.add_run(running)
+        # a full build in progress does not hold the worker back (the writer lock does)
+        instance.add_run(dg.DagsterRun(job_name="build", status=dg.DagsterRunStatus.STARTED))
         context = dg.build_sensor_context(instance=instance, definitions=defs)
-        assert isinstance(live_landing(context), dg.RunRequest)  # queued behind the build
+        request = live_landing(context)
+        assert isinstance(request, dg.RunRequest) and request.job_name in (None, "live")
         cursor = context.cursor
+        idle = live_landing(
+            dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
+        )
+        assert isinstance(idle, dg.SkipReason) and idle.skip_message == "no new landing file"
+        # while a live worker runs, it takes the new files in itself
+        worker = dg.DagsterRun(job_name="live", status=dg.DagsterRunStatus.STARTED)
+        instance.add_run(worker)
         live.LiveStream(home, seed=1).tick()
-        # a run that waits to start (NOT_STARTED: QUEUED needs a code location to be stored)
-        instance.add_run(dg.DagsterRun(job_name="live", status=dg.DagsterRunStatus.NOT_STARTED))
         context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
         skipped = live_landing(context)
-        assert isinstance(skipped, dg.SkipReason) and "3 new file(s) wait" in skipped.skip_message
-        assert context.cursor == cursor  # the files stay new for the next evaluation
+        assert isinstance(skipped, dg.SkipReason)
+        assert skipped.skip_message == f"3 new file(s): live worker run {worker.run_id} takes them"
+        assert context.cursor != cursor  # seen: the next evaluation does not count them again
+
+
+class OtherWriter:
+    """Another writer (a full-build step) holding the warehouse lock in its own thread until
+    ``release()``."""
+
+    def __init__(self, warehouse: Path) -> None:
+        from revstack.locking import warehouse_lock
+
+        self.held, self.done = threading.Event(), threading.Event()
+
+        def hold():
+            with warehouse_lock(warehouse):
+                self.held.set()
+                self.done.wait(30)
+
+        self.thread = threading.Thread(target=hold)
+        self.thread.start()
+        assert self.held.wait(10)
+
+    def release(self) -> None:
+        self.done.set()
+        self.thread.join(30)
+
+
+def test_the_writer_lock_keeps_writers_apart(tmp_path: Path):
+    from revstack.locking import WarehouseBusy, warehouse_lock
+
+    warehouse = tmp_path / "revstack.duckdb"
+    other = OtherWriter(warehouse)
+    with pytest.raises(WarehouseBusy), warehouse_lock(warehouse, timeout=0):
+        pass
+    threading.Timer(0.3, other.done.set).start()
+    with warehouse_lock(warehouse, timeout=10):  # waits for the other writer, then holds it
+        assert other.done.is_set()
+        with warehouse_lock(warehouse, timeout=0):  # re-entrant in the holder
+            pass
+    other.release()
 
 
 # --------------------------------------------------------------------------------- end to end
@@ -246,16 +292,38 @@ def _table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
     }
 
 
-def test_a_live_event_reaches_the_snapshot(
-    small_home: Path, dbt_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+def _live_digests(warehouse: Path) -> dict[str, tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            name: digest
+            for name, digest in _table_digests(con).items()
+            if name in ("marts.fct_payments", "marts.fct_invoices")
+        }
+
+
+@pytest.fixture
+def live_home(small_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the built small company, as REVSTACK_HOME."""
     home = tmp_path / "home"
     for part in ("landing", "truth", "warehouse"):
         shutil.copytree(small_home / part, home / part)
     monkeypatch.setenv("REVSTACK_HOME", str(home))
     monkeypatch.setenv("REVSTACK_WAREHOUSE", str(home / "warehouse" / "revstack.duckdb"))
+    return home
+
+
+def _ticks_paying_an_invoice(home: Path, seed: int) -> list[live.Tick]:
+    stream = live.LiveStream(home, seed=seed)
+    ticks = [stream.tick()]
+    while not any(t.invoice_id for t in ticks):  # one tick that pays an open invoice too
+        ticks.append(stream.tick())
+    return ticks
+
+
+def test_a_live_event_reaches_the_snapshot(live_home: Path, dbt_manifest: Path, tmp_path: Path):
+    home = live_home
     from orchestration.definitions import defs
-    from orchestration.defs.live import LIVE_PUBLISH_KEY, live_landing
+    from orchestration.defs.live import LIVE_PUBLISH_KEY
 
     snapshot = home / "warehouse" / "serving.duckdb"
     with serving.connect_snapshot(snapshot) as con:
@@ -265,27 +333,23 @@ def test_a_live_event_reaches_the_snapshot(
             con.execute("select table_name, refreshed_at from meta.tables").fetchall()
         )
 
+    ticks = _ticks_paying_an_invoice(home, seed=4)
     with dg.instance_for_test() as instance:
-        # the first evaluation takes in everything that landed before (the built company)
-        context = dg.build_sensor_context(instance=instance, definitions=defs)
-        assert isinstance(live_landing(context), dg.RunRequest)
-        cursor = context.cursor
-        idle = live_landing(
-            dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
+        # the resident worker, as the sensor starts it: it takes in what landed, then stops
+        # after the idle time it is given
+        result = defs.resolve_job_def("live").execute_in_process(
+            instance=instance,
+            run_config={"ops": {"live_worker": {"config": {"idle_exit_seconds": 1.0}}}},
+            raise_on_error=False,
         )
-        assert isinstance(idle, dg.SkipReason)
-
-        stream = live.LiveStream(home, seed=4)
-        ticks = [stream.tick()]
-        while not any(t.invoice_id for t in ticks):  # one tick that pays an open invoice too
-            ticks.append(stream.tick())
-        context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor)
-        request = live_landing(context)
-        assert isinstance(request, dg.RunRequest)
-        files = request.tags["revstack/files"].split(",")
-        assert files == sorted(p.relative_to(home).as_posix() for t in ticks for p in t.files)
-        selection = {key.to_user_string() for key in request.asset_selection}
-        assert selection == {
+        assert result.success
+        assert result.output_for_node("live_worker") == 1  # one batch: every file in one beat
+        materialized = {
+            e.asset_key.to_user_string()
+            for e in result.get_asset_materialization_events()
+            for e in [e.event_specific_data.materialization]
+        }
+        assert materialized == {
             "raw_gateway/balance_transactions",
             "raw_gateway/events",
             "raw_usage/events",
@@ -293,14 +357,14 @@ def test_a_live_event_reaches_the_snapshot(
             "marts/fct_payments",
             LIVE_PUBLISH_KEY.to_user_string(),
         }
-
-        result = defs.resolve_job_def("live").execute_in_process(
-            instance=instance,
-            asset_selection=request.asset_selection,
-            tags=request.tags,
-            raise_on_error=False,
-        )
-        assert result.success
+    (beat,) = [
+        json.loads(line) for line in (home / "logs" / "live_worker.jsonl").read_text().splitlines()
+    ]
+    assert beat["ok"] and beat["models"] == ["fct_invoices", "fct_payments"]
+    # its first beat lists every landing file (a new worker has seen none); the ticks' are loaded
+    assert {p.relative_to(home).as_posix() for t in ticks for p in t.files} <= set(beat["files"])
+    loaded = {(x["source"], x["entity"]): x["files_loaded"] for x in beat["loads"]}
+    assert {k: v for k, v in loaded.items() if v} == {e: len(ticks) for e in LIVE_ENTITIES}
 
     with serving.connect_snapshot(snapshot) as con:
         for tick in ticks:
@@ -327,8 +391,8 @@ def test_a_live_event_reaches_the_snapshot(
         assert con.execute("select build_id from meta.snapshot").fetchone() == (full_build,)
     live_tables = {"marts.fct_payments", "marts.fct_invoices"}
     assert {name for name in before if before[name] != after[name]} == live_tables
-    assert refreshed["marts.fct_payments"] == result.run_id
-    assert refreshed["marts.fct_invoices"] == result.run_id
+    assert refreshed["marts.fct_payments"] == beat["batch"]
+    assert refreshed["marts.fct_invoices"] == beat["batch"]
     for name, at in refreshed_before.items():
         if name.startswith("marts.") and name not in live_tables:
             assert (refreshed[name], refreshed_at[name]) == (full_build, at)
@@ -356,3 +420,70 @@ def test_a_live_event_reaches_the_snapshot(
     assert live_stamp != full_stamp
     assert shown["Cash collected (day)"].help.startswith(live_stamp)
     assert shown["MRR"].help.startswith(full_stamp)
+
+
+def test_the_live_marts_stay_equal_to_a_full_rebuild_and_lose_no_batch(
+    live_home: Path, dbt_manifest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from orchestration.landing import scan_landing
+    from orchestration.live_worker import DbtInProcess, LiveWorker, _close_dbt_duckdb
+
+    home = live_home
+    warehouse = home / "warehouse" / "revstack.duckdb"
+    worker = LiveWorker(home, log=lambda line: None, dbt_target=tmp_path / "target")
+    worker.start()
+    worker.cursor = worker.cursor.advanced(scan_landing(home))  # the built company is in
+
+    # a beat whose dbt build fails publishes nothing and keeps its raw batches pending
+    failing = _ticks_paying_an_invoice(home, seed=8)
+    real_build = worker.dbt.build
+    monkeypatch.setattr(worker.dbt, "build", lambda models, batches: (False, "boom"))
+    beat = worker.poll()
+    assert not beat.ok and beat.error == "boom" and len(beat.raw_batches) == 3
+    assert worker.pending() == beat.raw_batches
+    with serving.connect_snapshot(home / "warehouse" / "serving.duckdb") as con:
+        missing = [t.charge_id for t in failing]
+        assert con.execute(
+            "select count(*) from marts.fct_payments where list_contains(?, payment_id)",
+            [missing],
+        ).fetchone() == (0,)
+    monkeypatch.setattr(worker.dbt, "build", real_build)
+
+    # while another writer (a full-build step) holds the warehouse, the worker skips its beat
+    more = _ticks_paying_an_invoice(home, seed=9)
+    other = OtherWriter(warehouse)
+    try:
+        assert worker.poll() is None
+    finally:
+        other.release()
+    # the next beat takes in the new files and the pending batches: nothing is lost
+    beat = worker.poll()
+    assert beat.ok and len(beat.raw_batches) == 6 and worker.pending() == []
+    with serving.connect_snapshot(home / "warehouse" / "serving.duckdb") as con:
+        shown = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select payment_id, invoice_id from marts.fct_payments"
+                " where list_contains(?, payment_id)",
+                [[t.charge_id for t in failing + more]],
+            ).fetchall()
+        }
+    assert shown == {t.charge_id: (t.invoice_id,) for t in failing + more}
+
+    # a few more beats, then: the incrementally kept marts equal a full rebuild
+    for seed in (10, 11, 12):
+        _ticks_paying_an_invoice(home, seed=seed)
+        assert worker.poll().ok
+    incremental = _live_digests(warehouse)
+    dbt = DbtInProcess(warehouse, tmp_path / "target")
+    dbt.start()
+    try:
+        rebuilt = dbt._runner.invoke(
+            ["run", "--select", "fct_payments", "fct_invoices", "--full-refresh",
+             "--no-write-json", *dbt._common()]
+        )  # fmt: skip
+    finally:
+        _close_dbt_duckdb()
+    assert rebuilt.success
+    assert _live_digests(warehouse) == incremental
+    assert incremental["marts.fct_payments"][0] > 0

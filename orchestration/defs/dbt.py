@@ -21,8 +21,6 @@ from .resources import WarehouseResource
 
 prepare_if_dev()
 
-LIVE_JOB = "live"  # the job of orchestration/defs/live.py
-
 
 class RevstackTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -45,15 +43,11 @@ def revstack_dbt_models(
     fixed inputs, so they run where the SQL changes (pytest, CI), not on every pipeline run."""
     # dbt's profile reads the warehouse path from the environment of its subprocess.
     os.environ["REVSTACK_WAREHOUSE"] = str(warehouse.resolved_path())
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    target = {}
-    if context.run.job_name == LIVE_JOB:
-        # the live models' own tests only, not every test that touches one of them (a test over
-        # models the live job does not rebuild runs with the full builds); and one target folder
-        # for all live runs (they never overlap) instead of a new one every few seconds
-        args += ["--indirect-selection", "cautious"]
-        target["target_path"] = revstack_dbt.project_dir / revstack_dbt.target_path / "live"
-    yield from dbt.cli(args, context=context, **target).stream()
+    # --full-refresh: the live marts are incremental for the live worker only (its deltas);
+    # a full build rebuilds them whole from every source, like every other table
+    args = ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    with warehouse.lock():
+        yield from dbt.cli(args, context=context).stream()
 
 
 class RevstackDbtCli(DbtCliResource):

@@ -1,50 +1,40 @@
 """The live path (issue 6): new landing files reach the serving snapshot within seconds.
 
-- ``live_landing`` (sensor, every few seconds) lists the landing zone — file names and change
-  times only, never the warehouse, which a run may hold — against its cursor, and asks for one
-  ``live`` run for the files that appeared since its last request. The run queue (tag
-  ``revstack/warehouse``, limit 1) starts it when the run in progress ends; while a run already
-  waits to start, the sensor skips and the cursor keeps the files for the next request (so at
-  most one run waits: queuing behind the running one, rather than asking only once it ended,
-  saved the sensor's tick and the run's creation from every event's wait).
-- ``live`` (job) loads the changed entities (the raw assets), builds the dbt models tagged
-  ``live`` downstream of them with their tests, and ``serving/live_tables`` republishes just those
-  tables (and ``raw_meta``) in the snapshot, recording each refresh in ``meta.tables``.
+- ``live_landing`` (sensor, every few seconds) lists the landing zone (file names and change
+  times only, never the warehouse) against its cursor. When files appeared and no ``live`` run is
+  in progress, it starts one; while one runs, the worker in it takes them in itself.
+- ``live`` (job) is the resident live worker (``orchestration/live_worker.py``): one run that
+  polls the landing zone every half second, loads what landed, builds the dbt models tagged
+  ``live`` downstream of it incrementally and in process, and republishes those tables in the
+  snapshot (``meta.tables`` records each refresh). Each beat is reported to Dagster as
+  materializations of the raw tables, the live models and ``serving/live_tables``. It ends after
+  ``idle_exit_seconds`` without a new file; the sensor starts it again when one lands.
+  A Dagster run per batch cost about 13 s before any work (queue, process start, definitions
+  import, dbt start and parse): too slow for a payment to show within seconds.
+- It does not go through the run queue (tag ``revstack/warehouse``), which holds the full
+  builds one at a time: the warehouse writer lock (``revstack.locking``) keeps it and their steps
+  apart; a full-build step waits for the worker's beat, and the worker waits for the step.
 - Everything else is refreshed by the full builds of ``schedules.py`` (hourly, and nightly).
 """
 
-import json
-import os
-from dataclasses import dataclass, field
+import time
 from functools import cache
-from pathlib import Path
 
 import dagster as dg
 
-from ingestion import ENTITIES, landing_files
-from orchestration.dbt_project import revstack_dbt
-from revstack import config, serving
+from orchestration.landing import Landed, LandingCursor, scan_landing
+from orchestration.live_worker import LIVE_TAG, Batch, LiveModels, LiveWorker
+from revstack import config
 
-from .dbt import LIVE_JOB, revstack_dbt_models
-from .ingestion import raw_assets, raw_key
-from .resources import WarehouseResource
+from .dbt import revstack_dbt_models
+from .ingestion import raw_key
 
-LIVE_TAG = "live"  # dbt tag of the models the live job refreshes
+LIVE_JOB = "live"
 LIVE_PUBLISH_KEY = dg.AssetKey(["serving", "live_tables"])
-#: every run that writes the warehouse carries this tag; the instance's run queue runs one at a
-#: time (tag concurrency limit 1, see revstack.cli.prepare_environment)
+#: every full-build run carries this tag; the instance's run queue runs one at a time (tag
+#: concurrency limit 1, see revstack.cli.prepare_environment)
 WAREHOUSE_TAG = "revstack/warehouse"
 WAREHOUSE_TAGS = {WAREHOUSE_TAG: "main"}
-#: files whose change time is this close to the newest seen are remembered by name, so that a
-#: file renamed into place just after a listing is still new on the next one
-CURSOR_WINDOW_NS = 30 * 1_000_000_000
-#: a live request waits while a run is already waiting to start: the run queue starts it as soon
-#: as the run in progress ends, and it loads whatever landed until then
-WAITING = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-]
 IN_PROGRESS = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -54,146 +44,117 @@ IN_PROGRESS = [
 ]
 
 
-# ------------------------------------------------------------------------------- landing scan
-@dataclass(frozen=True)
-class Landed:
-    source: str
-    entity: str
-    path: str  # relative to the home, as raw_meta.loaded_files records it
-    changed_ns: int  # st_ctime_ns: a rename into place sets it
-
-
-def scan_landing(home: Path) -> list[Landed]:
-    """Every landing file ingestion would consider (its own listing), with its change time."""
-    found = []
-    for source, entities in ENTITIES.items():
-        for entity in entities:
-            for path in landing_files(home, source, entity):
-                try:
-                    changed = os.stat(path).st_ctime_ns
-                except FileNotFoundError:
-                    continue
-                found.append(Landed(source, entity, path.relative_to(home).as_posix(), changed))
-    return found
-
-
-@dataclass
-class LandingCursor:
-    """The newest change time requested so far, and the files requested within the window
-    below it (by name). ``None`` before the first request: every file is new."""
-
-    newest_ns: int | None = None
-    recent: set[str] = field(default_factory=set)
-
-    @classmethod
-    def parse(cls, text: str | None) -> "LandingCursor":
-        if not text:
-            return cls()
-        data = json.loads(text)
-        return cls(data["newest_ns"], set(data["recent"]))
-
-    def dump(self) -> str:
-        return json.dumps({"newest_ns": self.newest_ns, "recent": sorted(self.recent)})
-
-    def new_files(self, files: list[Landed]) -> list[Landed]:
-        if self.newest_ns is None:
-            return list(files)
-        floor = self.newest_ns - CURSOR_WINDOW_NS
-        return [f for f in files if f.changed_ns > floor and f.path not in self.recent]
-
-    def advanced(self, files: list[Landed]) -> "LandingCursor":
-        """The cursor after requesting a run for every file of ``files`` (the whole listing)."""
-        newest = max([f.changed_ns for f in files] + [self.newest_ns or 0])
-        floor = newest - CURSOR_WINDOW_NS
-        return LandingCursor(newest, {f.path for f in files if f.changed_ns > floor})
-
-
 # --------------------------------------------------------------------------------- live models
 @cache
-def _manifest() -> dict:
-    return json.loads(Path(revstack_dbt.manifest_path).read_text("utf-8"))
+def _live_models() -> LiveModels:
+    import json
+    from pathlib import Path
+
+    from orchestration.dbt_project import revstack_dbt
+
+    return LiveModels(json.loads(Path(revstack_dbt.manifest_path).read_text("utf-8")))
+
+
+def _model_key(name: str) -> dg.AssetKey:
+    from dagster_dbt import get_asset_key_for_model
+
+    return get_asset_key_for_model([revstack_dbt_models], name)
 
 
 @cache
-def live_relations() -> dict[dg.AssetKey, str]:
-    """The dbt models tagged ``live`` (``schema.table``), by asset key."""
-    from dagster_dbt import get_asset_key_for_model
-
-    out = {}
-    for node in _manifest()["nodes"].values():
-        if node["resource_type"] == "model" and LIVE_TAG in node.get("tags", []):
-            key = get_asset_key_for_model([revstack_dbt_models], node["name"])
-            out[key] = f"{node['schema']}.{node.get('alias') or node['name']}"
-    return out
+def live_model_keys() -> dict[str, dg.AssetKey]:
+    """The asset key of each dbt model tagged ``live``, by model name."""
+    return {name: _model_key(name) for name in sorted(_live_models().relations)}
 
 
-@cache
-def _live_downstream(source: str, entity: str) -> frozenset[dg.AssetKey]:
-    """The live models that depend, through any chain of models, on ``raw_<source>.<entity>``."""
-    from dagster_dbt import get_asset_key_for_model
-
-    children = _manifest()["child_map"]
-    live_names = {
-        node["unique_id"]
-        for node in _manifest()["nodes"].values()
-        if node["resource_type"] == "model" and LIVE_TAG in node.get("tags", [])
-    }
-    seen: set[str] = set()
-    todo = [f"source.revstack.raw_{source}.{entity}"]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in seen and child.startswith("model."):
-                seen.add(child)
-                todo.append(child)
-    return frozenset(
-        get_asset_key_for_model([revstack_dbt_models], uid.split(".")[-1])
-        for uid in seen & live_names
-    )
-
-
-def live_selection(entities: set[tuple[str, str]]) -> list[dg.AssetKey]:
-    """Raw assets of ``entities``, the live models downstream of them, and the live publish."""
-    raw = [raw_key(source, entity) for source, entity in sorted(entities)]
-    models = sorted(set().union(*(_live_downstream(s, e) for s, e in entities)))
-    return raw + models + ([LIVE_PUBLISH_KEY] if models else [])
-
-
-# ------------------------------------------------------------------------------ publish asset
-@dg.asset(
-    key=LIVE_PUBLISH_KEY,
-    deps=sorted(live_relations()),
+serving_live_tables = dg.AssetSpec(
+    LIVE_PUBLISH_KEY,
+    deps=sorted(live_model_keys().values()),
     group_name="serving",
     kinds={"duckdb"},
-    description="The live marts this run rebuilt (dbt tag `live`), and `raw_meta`, copied into "
-    "the serving snapshot by copy-and-swap; the other tables stay as the last full build "
-    "published them. `meta.tables` records each table's refresh time and run.",
+    description=f"The live marts (dbt tag `{LIVE_TAG}`) and `raw_meta`, republished in the "
+    "serving snapshot by the live worker (the `live` job) seconds after a file lands, by "
+    "copy-and-swap; the other tables stay as the last full build published them. "
+    "`meta.tables` records each table's refresh time and the worker's batch.",
 )
-def serving_live_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    selected = context.dagster_run.asset_selection or set()
-    tables = sorted(name for key, name in live_relations().items() if key in selected)
-    result = serving.publish_tables(
-        tables,
-        warehouse=warehouse.resolved_path(),
-        serving=config.serving_path(),
-        build_id=context.run_id,
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "tables": dg.MetadataValue.json(result.tables),
-            "refreshed_at": result.published_at.isoformat(),
-        }
-    )
 
 
-live_job = dg.define_asset_job(
-    LIVE_JOB,
-    selection=dg.AssetSelection.assets(*[k for a in raw_assets for k in a.keys])
-    | dg.AssetSelection.assets(*live_relations())
-    | dg.AssetSelection.assets(LIVE_PUBLISH_KEY),
-    tags=WAREHOUSE_TAGS,
-    description="Load the entities whose landing files changed, build the live dbt models "
-    "downstream of them with their tests, republish those tables.",
+# ------------------------------------------------------------------------------------ the job
+class LiveWorkerConfig(dg.Config):
+    poll_seconds: float = 0.5
+    idle_exit_seconds: float = 600.0
+
+
+def batch_events(batch: Batch) -> list[dg.AssetMaterialization]:
+    """A worker beat as Dagster materializations: the raw tables it loaded rows into, the
+    models it rebuilt, and the publish."""
+    events = [
+        dg.AssetMaterialization(
+            asset_key=raw_key(load["source"], load["entity"]),
+            metadata={k: v for k, v in load.items() if k not in ("source", "entity")},
+        )
+        for load in batch.loads
+        if load["rows_loaded"]
+    ]
+    if batch.ok and batch.tables:
+        keys = live_model_keys()
+        events += [
+            dg.AssetMaterialization(
+                asset_key=keys[name], metadata={"raw_batches": len(batch.raw_batches)}
+            )
+            for name in batch.models
+        ]
+        events.append(
+            dg.AssetMaterialization(
+                asset_key=LIVE_PUBLISH_KEY,
+                metadata={
+                    "tables": dg.MetadataValue.json(batch.tables),
+                    "batch": batch.batch,
+                    "seconds": dg.MetadataValue.json(
+                        {k: round(v, 3) for k, v in batch.seconds.items()}
+                    ),
+                },
+            )
+        )
+    return events
+
+
+@dg.op(
+    description="The resident live worker: poll the landing zone, load, build the live models "
+    "incrementally, republish them; until nothing lands for `idle_exit_seconds`."
 )
+def live_worker(context: dg.OpExecutionContext, config: LiveWorkerConfig) -> int:
+    worker = LiveWorker(log=context.log.warning)
+    started = time.perf_counter()
+    worker.start()
+    context.log.info(f"live worker ready in {time.perf_counter() - started:.1f} s")
+
+    def on_batch(batch: Batch) -> None:
+        for event in batch_events(batch):
+            context.log_event(event)
+        line = (
+            f"{batch.batch}: {len(batch.files)} file(s), {', '.join(batch.models) or 'no model'}"
+            f" in {batch.seconds.get('total', 0):.2f} s"
+        )
+        if batch.ok:
+            context.log.info(line)
+        else:
+            context.log.error(f"{line}: not published: {batch.error}")
+
+    taken = worker.run(
+        poll=config.poll_seconds, idle_exit=config.idle_exit_seconds, on_batch=on_batch
+    )
+    context.log.info(f"live worker idle for {config.idle_exit_seconds:.0f} s: {taken} batch(es)")
+    return taken
+
+
+@dg.job(
+    name=LIVE_JOB,
+    description="The resident live worker (see orchestration/live_worker.py); started by the "
+    "live_landing sensor when files land and no live run is in progress.",
+)
+def live_job():
+    live_worker()
 
 
 # -------------------------------------------------------------------------------------- sensor
@@ -211,8 +172,8 @@ def _run_tags(new: list[Landed]) -> dict[str, str]:
     job=live_job,
     minimum_interval_seconds=1,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="New landing files → a `live` run for their entities (skipped while a run "
-    "waits to start; the files wait in the cursor).",
+    description="New landing files → the resident live worker (a `live` run) when none is in "
+    "progress; while one is, it takes them in itself.",
 )
 def live_landing(context: dg.SensorEvaluationContext):
     cursor = LandingCursor.parse(context.cursor)
@@ -220,11 +181,12 @@ def live_landing(context: dg.SensorEvaluationContext):
     new = cursor.new_files(files)
     if not new:
         return dg.SkipReason("no new landing file")
-    waiting = context.instance.get_run_records(dg.RunsFilter(statuses=WAITING), limit=1)
-    if waiting:
-        return dg.SkipReason(
-            f"{len(new)} new file(s) wait: run {waiting[0].dagster_run.run_id} waits to start"
-        )
-    selection = live_selection({(f.source, f.entity) for f in new})
     context.update_cursor(cursor.advanced(files).dump())
-    return dg.RunRequest(asset_selection=selection, tags=_run_tags(new))
+    running = context.instance.get_run_records(
+        dg.RunsFilter(job_name=LIVE_JOB, statuses=IN_PROGRESS), limit=1
+    )
+    if running:
+        return dg.SkipReason(
+            f"{len(new)} new file(s): live worker run {running[0].dagster_run.run_id} takes them"
+        )
+    return dg.RunRequest(tags=_run_tags(new))

@@ -20,11 +20,12 @@ from .resources import WarehouseResource
     "build leaves the previous snapshot untouched.",
 )
 def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    result = serving.publish(
-        warehouse=warehouse.resolved_path(),
-        serving=config.serving_path(),
-        build_id=context.run_id,
-    )
+    with warehouse.lock():
+        result = serving.publish(
+            warehouse=warehouse.resolved_path(),
+            serving=config.serving_path(),
+            build_id=context.run_id,
+        )
     return dg.MaterializeResult(
         metadata={
             "path": str(result.path),

@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from revstack import config
+from revstack.locking import LOCK_WAIT_SECONDS, warehouse_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -27,8 +28,16 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.resolved_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
-        try:
-            yield con
-        finally:
-            con.close()
+        with warehouse_lock(path, timeout=LOCK_WAIT_SECONDS):  # the live worker writes it too
+            con = duckdb.connect(str(path))
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the writer lock while a step writes the warehouse other than through
+        :meth:`connect` (dbt's process, the publish's read-only attach)."""
+        with warehouse_lock(self.resolved_path(), timeout=LOCK_WAIT_SECONDS):
+            yield

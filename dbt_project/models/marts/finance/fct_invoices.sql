@@ -1,9 +1,23 @@
 -- One row per invoice (latest version); *_rc at the rate of the day it was finalised
 -- (its creation day while it is a draft).
+--
+-- Incremental for the live path only (macros/live.sql): an incremental run recomputes the
+-- invoices with a version in the live batches (var live_batches) and replaces them by
+-- invoice_id; full builds rebuild it whole (--full-refresh).
+{{ config(
+    materialized='incremental',
+    unique_key='invoice_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{#- at parse time the call records the sources it reads -#}
+{%- set changed = live_gateway_ids('invoice', 'invoices') if (is_incremental() or not execute) else none -%}
+
 with
 
 invoices as (
     select * exclude (lines_json, payments_json, taxes_json) from {{ ref('stg_gateway__invoices') }}
+    {% if is_incremental() %}where {{ id_filter('invoice_id', changed) }}{% endif %}
 ),
 
 rates as (

@@ -1,18 +1,35 @@
 -- Charges, refunds and disputes, one row each (`kind`). Amounts are the object's own positive
 -- amounts; `signed_amount` is the cash direction (charge +, refund −, dispute −). Fee and net
 -- come from the balance transaction; amount_rc at the rate of the day it occurred.
+--
+-- Incremental for the live path only (macros/live.sql): an incremental run recomputes the
+-- payments the live batches touched (var live_batches) and replaces them by payment_id; full
+-- builds rebuild it whole (--full-refresh).
+{{ config(
+    materialized='incremental',
+    unique_key='payment_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{#- at parse time the call records the sources and refs the scope reads -#}
+{%- set scope = live_payment_scope(this) if (is_incremental() or not execute) else none -%}
+{%- set live = is_incremental() and scope is not none -%}
+
 with
 
 charges as (
     select * from {{ ref('stg_gateway__charges') }}
+    {% if live %}where {{ id_filter('charge_id', scope.charges) }}{% endif %}
 ),
 
 refunds as (
     select * from {{ ref('stg_gateway__refunds') }}
+    {% if live %}where {{ id_filter('refund_id', scope.refunds) }}{% endif %}
 ),
 
 disputes as (
     select * from {{ ref('stg_gateway__disputes') }}
+    {% if live %}where {{ id_filter('dispute_id', scope.disputes) }}{% endif %}
 ),
 
 balance_transactions as (
@@ -21,22 +38,14 @@ balance_transactions as (
         fee,
         net
     from {{ ref('stg_gateway__balance_transactions') }}
+    {% if live %}where {{ id_filter('balance_transaction_id', scope.balance_transactions) }}{% endif %}
 ),
 
 invoice_payments as (
-    -- dahlia: invoice.payments.data[].payment.charge (expanded or id)
-    select
-        invoices.invoice_id,
-        {{ json_ref_id('payment.payment_json', '$.payment.charge') }} as charge_id
-    from {{ ref('stg_gateway__invoices') }} as invoices,
-        unnest(json_extract(invoices.payments_json, '$[*]')) as payment (payment_json)
-    union all
-    -- older: charge on the invoice
-    select
-        invoice_id,
-        charge_id
-    from {{ ref('stg_gateway__invoices') }}
-    where charge_id is not null
+    {{ invoice_charge_links(
+        ref('stg_gateway__invoices'),
+        id_filter('invoice_id', scope.invoices) if live else 'true',
+    ) }}
 ),
 
 charge_invoice as (
