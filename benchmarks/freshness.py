@@ -14,10 +14,11 @@ the time from its gateway events file being renamed into the landing zone to its
   snapshot identity and the cached ``query``), as a page does when it re-renders; a page that is
   open re-renders on its own refresh interval, which adds at most that interval.
 
-It then breaks each event's time down with the Dagster runs that carried it (the run's tags name
-its files): waiting for the sensor (landing → run submitted, which includes waiting for the run
-before it to end), the queue and the run's launch (submitted → started), each step of the run,
-and the publish → visible delay. Prints p50/p95/max and writes everything as JSON.
+It then breaks each event's time down with the live worker's beat that carried it (its log,
+``$REVSTACK_HOME/logs/live_worker.jsonl``, names each beat's files): waiting for the beat
+(landing → beat start: the worker's poll interval, or the beat before it still running), the
+beat's load, dbt and publish, and the publish → visible delay. Prints p50/p95/max and writes
+everything as JSON.
 """
 
 from __future__ import annotations
@@ -164,78 +165,48 @@ def stop_daemon(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def runs_report(instance, since: float) -> list[dict]:
-    """Every run created since ``since``: job, files, status, times and step durations."""
-    import dagster as dg
-
-    out = []
-    for record in instance.get_run_records(dg.RunsFilter(created_after=_dt(since))):
-        run = record.dagster_run
-        steps = {}
-        for entry in instance.all_logs(run.run_id):
-            event = entry.dagster_event
-            if event is not None and event.event_type_value == "STEP_SUCCESS":
-                steps[event.step_key] = event.event_specific_data.duration_ms / 1000
-        out.append(
-            {
-                "run_id": run.run_id,
-                "job": run.job_name,
-                "status": run.status.value,
-                "files": [f for f in run.tags.get("revstack/files", "").split(",") if f],
-                "created_at": record.create_timestamp.timestamp(),
-                "started_at": record.start_time,
-                "ended_at": record.end_time,
-                "steps": steps,
-            }
-        )
-    return sorted(out, key=lambda r: r["created_at"])
+def read_beats(home: Path, since: float) -> list[dict]:
+    """The live worker's beats since ``since`` (its JSON lines log)."""
+    path = home / "logs" / "live_worker.jsonl"
+    if not path.exists():
+        return []
+    beats = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [b for b in beats if b["started_at"] >= since]
 
 
-def _dt(t: float):
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(t, tz=UTC)
-
-
-def attribute(samples: list[Sample], runs: list[dict]) -> None:
-    """Each sample's run and its phases. The run that loads a file is the first live run to
-    start after it landed (a run loads every file present when it starts, also those that
-    landed after the sensor asked for it)."""
-    live_runs = [r for r in runs if r["job"] == "live" and r["started_at"] and r["ended_at"]]
+def attribute(samples: list[Sample], beats: list[dict]) -> None:
+    """Each sample's beat (the one whose files name its events file) and its phases."""
+    by_file = {f: b for b in beats for f in b["files"]}
     for sample in samples:
-        run = min(
-            (r for r in live_runs if r["started_at"] >= sample.landed_at),
-            key=lambda r: r["started_at"],
-            default=None,
-        )
-        if run is None:
+        beat = by_file.get(sample.events_file)
+        if beat is None:
             continue
-        sample.run_id = run["run_id"]
-        phases = {
-            "wait_for_a_run_to_start": run["started_at"] - sample.landed_at,
-            "run_total": run["ended_at"] - run["started_at"],
-        }
-        phases.update({f"step:{k}": v for k, v in run["steps"].items()})
+        sample.run_id = beat["batch"]
+        ended = beat["started_at"] + beat["seconds"]["total"]
+        phases = {"wait_for_the_beat": beat["started_at"] - sample.landed_at}
+        phases.update({f"beat:{k}": v for k, v in beat["seconds"].items() if k != "total"})
+        phases["beat_total"] = beat["seconds"]["total"]
         if sample.snapshot_at is not None:
-            phases["run_end_to_visible"] = sample.snapshot_at - run["ended_at"]
+            phases["beat_end_to_visible"] = sample.snapshot_at - ended
         sample.phases = phases
 
 
-def wait_idle(instance, timeout: float) -> None:
-    """Until no run is queued or in progress (the sensor's first request has run)."""
+def wait_for_worker(instance, home: Path, since: float, timeout: float) -> None:
+    """Until the sensor has started the live worker and its first beat (which takes in every
+    landing file: a new worker has seen none) is done."""
     import dagster as dg
 
-    from orchestration.defs.live import IN_PROGRESS
+    from orchestration.defs.live import LIVE_JOB
 
     deadline = time.monotonic() + timeout
-    seen_run = False
     while time.monotonic() < deadline:
-        busy = instance.get_run_records(dg.RunsFilter(statuses=IN_PROGRESS), limit=1)
-        seen_run = seen_run or bool(instance.get_run_records(limit=1))
-        if seen_run and not busy:
+        running = instance.get_run_records(
+            dg.RunsFilter(job_name=LIVE_JOB, statuses=[dg.DagsterRunStatus.STARTED]), limit=1
+        )
+        if running and read_beats(home, since):
             return
         time.sleep(1)
-    raise SystemExit(f"the daemon did not finish its first live run within {timeout:.0f} s")
+    raise SystemExit(f"the live worker did not take its first beat within {timeout:.0f} s")
 
 
 def main() -> None:
@@ -260,9 +231,9 @@ def main() -> None:
         saved = json.loads(args.from_json.read_text())
         fields = Sample.__dataclass_fields__
         samples = [Sample(**{k: v for k, v in d.items() if k in fields}) for d in saved["samples"]]
-        attribute(samples, saved["runs"])
+        attribute(samples, saved["beats"])
         args.interval = saved["interval_s"]
-        return report(args, home, samples, saved["runs"])
+        return report(args, home, samples, saved["beats"])
     os.environ["REVSTACK_HOME"] = str(home)
     os.environ.pop("REVSTACK_WAREHOUSE", None)
     os.environ.pop("DAGSTER_HOME", None)
@@ -289,8 +260,8 @@ def main() -> None:
     samples: list[Sample] = []
     try:
         with dg.DagsterInstance.get() as instance:
-            print(f"daemon started (log {log}); waiting for the sensor's first run", flush=True)
-            wait_idle(instance, timeout=900)
+            print(f"daemon started (log {log}); waiting for the live worker", flush=True)
+            wait_for_worker(instance, home, started, timeout=900)
             pollers.start()
             print(f"writing {args.events} events, one every {args.interval:g} s", flush=True)
             t0 = time.monotonic()
@@ -310,15 +281,15 @@ def main() -> None:
             while pollers.waiting() and time.monotonic() < deadline:
                 time.sleep(0.5)
             pollers.close()
-            runs = runs_report(instance, started)
     finally:
         pollers.stop.set()
         stop_daemon(daemon)
-    attribute(samples, runs)
-    report(args, home, samples, runs)
+    beats = read_beats(home, started)
+    attribute(samples, beats)
+    report(args, home, samples, beats)
 
 
-def report(args, home: Path, samples: list[Sample], runs: list[dict]) -> None:
+def report(args, home: Path, samples: list[Sample], beats: list[dict]) -> None:
     snap = [s.snapshot_s for s in samples if s.snapshot_s is not None]
     app = [s.app_s for s in samples if s.app_s is not None]
     customers = json.loads((home / "truth" / "manifest.json").read_text())["customers"]
@@ -337,19 +308,11 @@ def report(args, home: Path, samples: list[Sample], runs: list[dict]) -> None:
     print("\n| where the time goes (per event) | p50 | p95 |\n|---|---|---|")
     for k, values in phases.items():
         print(f"| {k} | {pct(values, 0.5):.1f} s | {pct(values, 0.95):.1f} s |")
-    launches = [r["started_at"] - r["created_at"] for r in runs if r["started_at"]]
+    files = [sum(1 for f in b["files"] if "/events/" in f and "gateway" in f) for b in beats]
     print(
-        f"| (per run) submitted → started: queue + launch | {pct(launches, 0.5):.1f} s "
-        f"| {pct(launches, 0.95):.1f} s |"
-    )
-    by_job: dict[str, int] = {}
-    for r in runs:
-        by_job[r["job"]] = by_job.get(r["job"], 0) + 1
-    live_runs = [r for r in runs if r["job"] == "live" and r["ended_at"]]
-    files = [len(r["files"]) for r in live_runs]
-    print(
-        f"\nruns: {by_job}; files per live run: median {statistics.median(files or [0]):g}; "
-        f"load average at the end {load[0]:.1f} / {os.cpu_count()} cores"
+        f"\nbeats: {len(beats)}, {sum(1 for b in beats if not b['ok'])} failed; gateway event "
+        f"files per beat: median {statistics.median(files or [0]):g}; load average at the end "
+        f"{load[0]:.1f} / {os.cpu_count()} cores"
     )
     out = args.json or home / "freshness.json"
     out.write_text(
@@ -364,14 +327,13 @@ def report(args, home: Path, samples: list[Sample], runs: list[dict]) -> None:
                 "app_s": {"p50": pct(app, 0.5), "p95": pct(app, 0.95), "max": max(app)}
                 if app
                 else None,
-                "launch_s": {"p50": pct(launches, 0.5), "p95": pct(launches, 0.95)},
                 "phases_p50": {k: pct(v, 0.5) for k, v in phases.items()},
                 "phases_p95": {k: pct(v, 0.95) for k, v in phases.items()},
                 "load_average": load,
                 "samples": [
                     {**asdict(s), "snapshot_s": s.snapshot_s, "app_s": s.app_s} for s in samples
                 ],
-                "runs": runs,
+                "beats": beats,
             },
             indent=2,
         )

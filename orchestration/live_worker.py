@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -86,8 +85,8 @@ class Batch:
     tables: dict[str, int] = field(default_factory=dict)  # published table -> rows
     ok: bool = True
     error: str | None = None
-    started_at: str = ""
-    seconds: dict[str, float] = field(default_factory=dict)  # lock, load, dbt, publish, total
+    started_at: float = 0.0  # epoch seconds
+    seconds: dict[str, float] = field(default_factory=dict)  # load, dbt, publish, total
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=str)
@@ -236,7 +235,7 @@ class LiveWorker:
         batch = Batch(
             batch=f"live-{self.id}-{self.beats}",
             files=sorted(f.path for f in new),
-            started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            started_at=time.time(),
         )
         t = time.perf_counter()
         entities = sorted({(f.source, f.entity) for f in new})

@@ -127,7 +127,9 @@ def test_overview_kpis_and_monthly_table_are_metrics_monthly(app, sql):
     )
     assert f"{latest[0]:%B %Y}" in [s.value for s in at.subheader]
     table = frame(at, "metrics_monthly")
-    expected = sql("select month, mrr, nrr, deferred_revenue_end from marts.metrics_monthly")
+    expected = sql(
+        "select month, mrr, nrr, deferred_revenue_end from marts.metrics_monthly order by month"
+    )
     assert list(table["month"]) == [r[0] for r in expected]
     assert list(table["mrr"]) == [r[1] for r in expected]  # exact Decimals
     assert list(table["deferred_revenue_end"]) == [r[3] for r in expected]

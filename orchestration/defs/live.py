@@ -17,6 +17,7 @@
 - Everything else is refreshed by the full builds of ``schedules.py`` (hourly, and nightly).
 """
 
+import os
 import time
 from functools import cache
 
@@ -141,8 +142,13 @@ def live_worker(context: dg.OpExecutionContext, config: LiveWorkerConfig) -> int
         else:
             context.log.error(f"{line}: not published: {batch.error}")
 
+    parent = os.getppid()
     taken = worker.run(
-        poll=config.poll_seconds, idle_exit=config.idle_exit_seconds, on_batch=on_batch
+        poll=config.poll_seconds,
+        idle_exit=config.idle_exit_seconds,
+        # the process that launched this run (the code server) is gone: the stack was stopped
+        should_stop=lambda: os.getppid() != parent,
+        on_batch=on_batch,
     )
     context.log.info(f"live worker idle for {config.idle_exit_seconds:.0f} s: {taken} batch(es)")
     return taken
