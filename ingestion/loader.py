@@ -535,6 +535,7 @@ class _LandingFile:
     file_hash: str
     raw: bytes | None  # the content until prepared; None when already loaded
     prep: _Prepared | None = None  # None: already loaded (the same content, whatever the name)
+    loaded_here: bool = False  # already loaded from this very path (not a re-delivery)
 
 
 def _prepared(con, source: str, entity: str, batch: list[_LandingFile]) -> list[_LandingFile]:
@@ -583,13 +584,12 @@ def _prepared_files(
     hashes = HashCache() if hashes is None else hashes
     # the hashes loaded so far; a file handed to the caller is loaded (or blocks the entity)
     # before the next is considered, so its hash joins them
-    seen = {
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT file_hash FROM raw_meta.loaded_files WHERE source = ? AND entity = ?",
-            [source, entity],
-        ).fetchall()
-    }
+    rows = con.execute(
+        "SELECT file_hash, path FROM raw_meta.loaded_files WHERE source = ? AND entity = ?",
+        [source, entity],
+    ).fetchall()
+    seen = {file_hash for file_hash, _ in rows}
+    loaded_paths = set(rows)
     batch: list[_LandingFile] = []
     size = 0
     for path in landing_files(home, source, entity):
@@ -603,7 +603,9 @@ def _prepared_files(
             raise
         seen.add(file_hash)
         rel_file = path.relative_to(home).as_posix()
-        batch.append(_LandingFile(rel_file, file_hash, None if loaded else raw))
+        landed = _LandingFile(rel_file, file_hash, None if loaded else raw)
+        landed.loaded_here = (file_hash, rel_file) in loaded_paths
+        batch.append(landed)
         size += 0 if loaded else len(raw)
         if size >= budget:
             yield from _prepared(con, source, entity, batch)
@@ -653,7 +655,8 @@ def load_entity(
         rel_file, file_hash, prep = landed.rel_file, landed.file_hash, landed.prep
         if prep is None:
             skipped += 1
-            _record_duplicate(con, source, entity, rel_file, file_hash)
+            if not landed.loaded_here:  # a re-delivery under another name: recorded once
+                _record_duplicate(con, source, entity, rel_file, file_hash)
             continue
         if prep.block:
             kind, column, reason = prep.block

@@ -52,6 +52,17 @@ class LiveModels:
     manifest: dict[str, Any]
 
     @cached_property
+    def unique_keys(self) -> dict[str, str]:
+        """The unique key (one column) of each live model that has one, by ``schema.table``."""
+        out = {}
+        for node in self.manifest["nodes"].values():
+            if node["resource_type"] == "model" and node["name"] in self.relations:
+                key = node.get("config", {}).get("unique_key")
+                if isinstance(key, str):
+                    out[self.relations[node["name"]]] = key
+        return out
+
+    @cached_property
     def relations(self) -> dict[str, str]:
         """``schema.table`` of each live model, by model name."""
         return {
@@ -275,7 +286,11 @@ class LiveWorker:
             t = time.perf_counter()
             tables = [self.models.relations[m] for m in batch.models]
             result = serving.publish_tables(
-                tables, warehouse=self.warehouse, serving=self.serving, build_id=batch.batch
+                tables,
+                warehouse=self.warehouse,
+                serving=self.serving,
+                build_id=batch.batch,
+                keys=self.models.unique_keys,  # only the rows that changed
             )
             batch.tables = result.tables
             batch.seconds["publish"] = time.perf_counter() - t

@@ -173,6 +173,36 @@ def test_publish_tables_replaces_only_the_named_tables(tmp_path: Path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_publish_tables_by_key_replaces_changed_rows_and_drops_gone_ones(tmp_path: Path):
+    wh, snap = tmp_path / "wh.duckdb", tmp_path / "serving.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_payments as select * from (values"
+            " ('a', 1.00::decimal(18, 2)), ('b', 2.00), ('c', 3.00)) as t (payment_id, amount)"
+        )
+    serving.publish(wh, snap, schemas=("marts",), build_id="full")
+    with duckdb.connect(str(wh)) as con:  # b changed, c gone, d new, a as it was
+        con.execute("update marts.fct_payments set amount = 2.50 where payment_id = 'b'")
+        con.execute("delete from marts.fct_payments where payment_id = 'c'")
+        con.execute("insert into marts.fct_payments values ('d', 4.00)")
+    keys = {"marts.fct_payments": "payment_id"}
+    result = serving.publish_tables(["marts.fct_payments"], wh, snap, build_id="l1", keys=keys)
+    assert result.tables == {"marts.fct_payments": 3}
+    with serving.connect_snapshot(snap) as con:
+        rows = con.execute("select * from marts.fct_payments order by 1").fetchall()
+    assert rows == [("a", Decimal("1.00")), ("b", Decimal("2.50")), ("d", Decimal("4.00"))]
+    # a table whose columns changed (a full build altered it) is copied whole
+    with duckdb.connect(str(wh)) as con:
+        con.execute("alter table marts.fct_payments add column note varchar default 'x'")
+    serving.publish_tables(["marts.fct_payments"], wh, snap, build_id="l2", keys=keys)
+    with serving.connect_snapshot(snap) as con:
+        assert con.execute("select count(*), min(note) from marts.fct_payments").fetchone() == (
+            3,
+            "x",
+        )
+
+
 def test_a_long_lived_reader_sees_each_new_snapshot(tmp_path: Path):
     """DuckDB keeps one database per path and process: a reader that opened the snapshot before
     a swap must not make later connections in the same process see the old file."""
@@ -475,6 +505,10 @@ def test_the_live_marts_stay_equal_to_a_full_rebuild_and_lose_no_batch(
         _ticks_paying_an_invoice(home, seed=seed)
         assert worker.poll().ok
     incremental = _live_digests(warehouse)
+    # the publish replaced only the changed rows in the snapshot: the same tables as built
+    with serving.connect_snapshot(home / "warehouse" / "serving.duckdb") as con:
+        published = {k: v for k, v in _table_digests(con).items() if k in incremental}
+    assert published == incremental
     dbt = DbtInProcess(warehouse, tmp_path / "target")
     dbt.start()
     try:
