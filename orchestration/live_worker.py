@@ -147,6 +147,11 @@ class DbtInProcess:
             result = self._runner.invoke(args)
         finally:
             _close_dbt_duckdb()
+        if isinstance(result.exception, BaseException) and not isinstance(
+            result.exception, Exception
+        ):
+            # an interrupt (Ctrl-C, Dagster terminating the run) that dbt caught: stop the worker
+            raise result.exception
         if result.success:
             return True, None
         failures = [
@@ -154,7 +159,7 @@ class DbtInProcess:
             for r in getattr(result.result, "results", None) or []
             if str(r.status) not in ("success", "pass")
         ]
-        return False, "; ".join(failures) or str(result.exception)
+        return False, "; ".join(failures) or repr(result.exception)
 
 
 def _close_dbt_duckdb() -> None:

@@ -405,6 +405,21 @@ def cmd_up(args: argparse.Namespace) -> int:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+            _end_group(p.pid)
+
+
+def _end_group(pgid: int, grace: float = 5.0) -> None:
+    """End what a stopped service left in its process group: Dagster's code servers keep
+    running while a run they launched (the resident live worker) is in progress."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + grace
+        try:
+            os.killpg(pgid, sig)
+            while time.monotonic() < deadline:
+                time.sleep(0.2)
+                os.killpg(pgid, 0)  # raises once no process of the group is left
+        except ProcessLookupError:
+            return
 
 
 # ---------------------------------------------------------------------------------------- sql
