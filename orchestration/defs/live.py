@@ -143,13 +143,20 @@ def live_worker(context: dg.OpExecutionContext, config: LiveWorkerConfig) -> int
             context.log.error(f"{line}: not published: {batch.error}")
 
     parent = os.getppid()
-    taken = worker.run(
-        poll=config.poll_seconds,
-        idle_exit=config.idle_exit_seconds,
-        # the process that launched this run (the code server) is gone: the stack was stopped
-        should_stop=lambda: os.getppid() != parent,
-        on_batch=on_batch,
-    )
+    try:
+        taken = worker.run(
+            poll=config.poll_seconds,
+            idle_exit=config.idle_exit_seconds,
+            # the process that launched this run (the code server) is gone: the stack stopped
+            should_stop=lambda: os.getppid() != parent,
+            on_batch=on_batch,
+        )
+    except (KeyboardInterrupt, dg.DagsterExecutionInterruptedError):
+        # stopped (Ctrl-C on `revstack up`, or the run terminated): the normal end of a
+        # resident worker, not a failure to alert on; a beat cut short left its raw batches
+        # pending for the next worker
+        context.log.info(f"live worker stopped after {worker.beats} beat(s)")
+        return worker.beats
     context.log.info(f"live worker idle for {config.idle_exit_seconds:.0f} s: {taken} batch(es)")
     return taken
 
