@@ -527,50 +527,35 @@ def post_run(
         for e in events
     )
     results = run_results(events, run_id, success)
-    with warehouse_lock(warehouse, timeout=LOCK_WAIT_SECONDS):
-        open_alerts, outcome = _record_build(
-            con_path=warehouse,
-            results=results,
-            run_id=run_id,
-            now=now,
-            sinks=sinks,
-            success=success,
-            published=published,
-        )
+    with warehouse_lock(warehouse, timeout=LOCK_WAIT_SECONDS):  # the live worker writes it too
+        con = duckdb.connect(str(warehouse))
+        try:
+            outcome = alerts.process(results, con=con, now=now, sinks=sinks)
+            con.execute("create schema if not exists ops")
+            con.execute(
+                "create table if not exists ops.builds (run_id varchar primary key,"
+                " finished_at timestamp, success boolean, published boolean,"
+                " failed_checks integer, open_alerts integer)"
+            )
+            open_alerts = con.execute(
+                f"select severity, check_name, coalesce(key, ''), summary"
+                f" from {alerts.ALERTS_TABLE} where status = 'open'"
+                " order by case severity when 'blocking' then 0 when 'error' then 1 else 2 end,"
+                " check_name, key"
+            ).fetchall()
+            open_count = len(open_alerts)
+            con.execute(
+                "insert or replace into ops.builds values (?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    now,
+                    success,
+                    published,
+                    sum(1 for r in results if not r.passed),
+                    open_count,
+                ],
+            )
+        finally:
+            con.close()
         serving.refresh_ops(warehouse, serving_path or config.serving_path())
     return PostRun(outcome=outcome, published=published, open_alerts=tuple(open_alerts))
-
-
-def _record_build(
-    con_path: Path, results, run_id: str, now: datetime, sinks, success: bool, published: bool
-):
-    con = duckdb.connect(str(con_path))
-    try:
-        outcome = alerts.process(results, con=con, now=now, sinks=sinks)
-        con.execute("create schema if not exists ops")
-        con.execute(
-            "create table if not exists ops.builds (run_id varchar primary key,"
-            " finished_at timestamp, success boolean, published boolean,"
-            " failed_checks integer, open_alerts integer)"
-        )
-        open_alerts = con.execute(
-            f"select severity, check_name, coalesce(key, ''), summary"
-            f" from {alerts.ALERTS_TABLE} where status = 'open'"
-            " order by case severity when 'blocking' then 0 when 'error' then 1 else 2 end,"
-            " check_name, key"
-        ).fetchall()
-        open_count = len(open_alerts)
-        con.execute(
-            "insert or replace into ops.builds values (?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                now,
-                success,
-                published,
-                sum(1 for r in results if not r.passed),
-                open_count,
-            ],
-        )
-    finally:
-        con.close()
-    return open_alerts, outcome

@@ -91,8 +91,9 @@ def _apply_changes(con: duckdb.DuckDBPyConnection, schema: str, table: str, key:
     rows that differ are replaced, those gone are deleted (a table of the same columns; else
     it is copied whole). Cheaper than a copy when a beat changed a few rows of a large table:
     the copy writes and compresses every row again. Returns its rows."""
-    here = (con.execute("select current_database()").fetchone()[0], schema, table)
-    if _columns(con, *here) != _columns(con, "wh", schema, table) or not _columns(con, *here):
+    (here,) = con.execute("select current_database()").fetchone()
+    columns = _columns(con, here, schema, table)
+    if not columns or columns != _columns(con, "wh", schema, table):
         return _copy_table(con, schema, table)
     target, k = f"{_quote(schema)}.{_quote(table)}", _quote(key)
     con.execute(

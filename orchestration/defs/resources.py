@@ -28,7 +28,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.resolved_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with warehouse_lock(path, timeout=LOCK_WAIT_SECONDS):  # the live worker writes it too
+        with self.lock():  # the live worker writes it too
             con = duckdb.connect(str(path))
             try:
                 yield con
