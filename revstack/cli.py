@@ -126,6 +126,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             months=args.months,
             start=args.start,
             inject=inject,
+            usage_density=getattr(args, "usage_density", 1.0),
         )
     except DriftError as exc:
         raise CommandError(f"{exc}; the landing zone holds a partial company") from exc
@@ -548,6 +549,16 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from exc
 
 
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {value}") from exc
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {value}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="revstack",
@@ -560,6 +571,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
     p.add_argument("--months", type=int, default=DEFAULT_MONTHS)
     p.add_argument("--start", type=_date, default=DEFAULT_START, help="first day, YYYY-MM-DD")
+    p.add_argument(
+        "--usage-density",
+        type=_positive_float,
+        default=1.0,
+        metavar="N",
+        help="usage events per metered customer-day as a multiple of the default (1.4), each "
+        "event's value divided by N: more, smaller events for about the same usage",
+    )
     p.add_argument(
         "--replace", action="store_true", help="clear an existing company and its warehouse first"
     )

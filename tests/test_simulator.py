@@ -413,6 +413,11 @@ def test_payouts_settle_the_balance_transactions_available_since_the_last_payout
 
 def test_usage_billed_equals_usage_recorded(company) -> None:
     home, manifest = company
+    assert _usage_billed_equals_recorded(home, manifest) > 10
+
+
+def _usage_events(home: Path) -> tuple[int, dict[str, list[tuple[float, int]]]]:
+    """The usage landing files: lines written, and each customer's (time, value) deduplicated."""
     seen, usage = set(), defaultdict(list)
     raw = 0
     for path in sorted((home / "landing" / "usage" / "events").glob("*.jsonl")):
@@ -426,8 +431,17 @@ def test_usage_billed_equals_usage_recorded(company) -> None:
             seen.add(key)
             t = datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp()
             usage[e["subject"]].append((t, e["data"]["value"]))
-    assert raw > len(seen)  # some re-deliveries
-    assert manifest["counts"]["usage"]["duplicate_deliveries"] == raw - len(seen)
+    return raw, usage
+
+
+def _usage_billed_equals_recorded(home: Path, manifest: dict) -> int:
+    """Every metered invoice line bills exactly the usage recorded in its period; returns the
+    number of such lines."""
+    raw, usage = _usage_events(home)
+    unique = sum(len(v) for v in usage.values())
+    assert raw > unique  # some re-deliveries
+    assert manifest["counts"]["usage"]["duplicate_deliveries"] == raw - unique
+    assert manifest["counts"]["usage"]["events"] == raw
     metered = {
         p["id"]
         for p in export(home, "prices")
@@ -442,7 +456,29 @@ def test_usage_billed_equals_usage_recorded(company) -> None:
                 assert ln["quantity"] == recorded
                 assert ln["amount"] == recorded * int(ln["pricing"]["unit_amount_decimal"])
                 billed += 1
-    assert billed > 10
+    return billed
+
+
+def test_usage_density_multiplies_the_events_and_keeps_the_books(tmp_path: Path) -> None:
+    """--usage-density 3: about three times the usage events, each about a third of the value,
+    so the usage recorded stays about the same; every metered line still bills exactly what
+    was recorded, and the truth still follows the gateway's invoices and charges."""
+    one, three = tmp_path / "one", tmp_path / "three"
+    m1 = simulate(one, seed=5, customers=80, months=6, start=START)
+    m3 = simulate(three, seed=5, customers=80, months=6, start=START, usage_density=3)
+    assert "usage_density" not in m1 and m3["usage_density"] == 3
+    raw1, usage1 = _usage_events(one)
+    raw3, usage3 = _usage_events(three)
+    assert raw1 == m1["counts"]["usage"]["events"] > 1000
+    assert 2.8 < raw3 / raw1 < 3.2
+    quantity1 = sum(v for events in usage1.values() for _, v in events)
+    quantity3 = sum(v for events in usage3.values() for _, v in events)
+    assert 0.85 < quantity3 / quantity1 < 1.15
+    assert usage3.keys() == usage1.keys()  # the same metered customers
+    assert _usage_billed_equals_recorded(three, m3) > 10
+    _truth_invoiced_and_collected_follow_the_gateway(three)
+    # the rest of the company is the same: only usage quantities (and so amounts) move
+    assert m3["counts"]["gateway"] == m1["counts"]["gateway"]
 
 
 def test_crm_links_accounts_to_gateway_customers(company) -> None:
@@ -711,6 +747,10 @@ def test_truth_month_end_totals_match_the_daily_file(company) -> None:
 
 def test_truth_invoiced_and_collected_follow_the_gateway(company) -> None:
     home, _ = company
+    _truth_invoiced_and_collected_follow_the_gateway(home)
+
+
+def _truth_invoiced_and_collected_follow_the_gateway(home: Path) -> None:
     rates = _rates(home)
     invoiced: dict[str, Decimal] = defaultdict(Decimal)
     for inv in export(home, "invoices"):

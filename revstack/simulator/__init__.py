@@ -30,18 +30,23 @@ def simulate(
     months: int = 24,
     start: date = date(2024, 11, 1),
     inject: Iterable[str] = (),
+    usage_density: float = 1.0,
 ) -> dict:
     """Simulate ``customers`` customers over [start, start + months) and return the manifest.
 
     ``inject``: drift kinds (``drift.KINDS``) to inject; raises ``drift.DriftError`` when the
-    company cannot hold one of them."""
+    company cannot hold one of them. ``usage_density``: usage events per metered customer-day
+    as a multiple of the default, each event's value divided by it (``usage.UsageStream``)."""
     if customers < 1 or months < 1:
         raise ValueError("customers and months must be positive")
+    if not usage_density > 0:
+        raise ValueError("usage_density must be positive")
     home = Path(home)
     end = add_months_date(start, months)
     kinds = parse_kinds(inject)
     drift = Drift(kinds, seed=seed, customers=customers, start=start, end=end) if kinds else None
     co = Company(home, seed, start, end, months)
+    co.usage.density = usage_density
     if drift is not None:
         drift.attach(co)
     co.publish_catalog()
@@ -101,6 +106,8 @@ def simulate(
         "crm_links": co.crm.links,
         "scenarios": dict(sorted(co.stats.scenarios.items())),
     }
+    if usage_density != 1:  # the default manifest stays as it was
+        manifest["usage_density"] = usage_density
     if injected is not None:
         manifest["injected_drift"] = {
             "kinds": list(kinds),
