@@ -289,7 +289,10 @@ class LiveWorker:
         batch.seconds["dbt"] = time.perf_counter() - t
         if batch.ok:
             t = time.perf_counter()
-            tables = [self.models.relations[m] for m in batch.models]
+            # the snapshot holds the marts; the typed staging tables a beat also keeps
+            # current (parse once) stay in the warehouse
+            relations = [self.models.relations[m] for m in batch.models]
+            tables = [name for name in relations if name.startswith("marts.")]
             result = serving.publish_tables(
                 tables,
                 warehouse=self.warehouse,

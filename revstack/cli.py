@@ -174,24 +174,29 @@ def cmd_simulate_live(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------------------------------- build
-def run_build(quiet: bool = False) -> int:
-    """Load, build, check and publish through the same Dagster job the scheduler runs."""
+def run_build(quiet: bool = False, full_refresh: bool = False) -> int:
+    """Load, build, check and publish through the same Dagster job the scheduler runs.
+
+    Incremental: the dbt step takes in what landed since the last build; ``full_refresh``
+    rebuilds every table from the raw layer (the way back, as the nightly build does)."""
     prepare_environment()
+    started = time.perf_counter()
     from orchestration.dbt_project import prepare_if_stale
 
-    started = time.perf_counter()
     prepare_if_stale()
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.defs.schedules import full_refresh_config
 
     job = defs.resolve_job_def("build")
+    # the full event log is in the Dagster UI; the terminal gets warnings and a summary
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if full_refresh:
+        run_config |= full_refresh_config()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # the full event log is in the Dagster UI; the terminal gets warnings and a summary
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            instance=instance, raise_on_error=False, run_config=run_config
         )
     from revstack import checks
 
@@ -258,7 +263,7 @@ def _summarise(result) -> list[str]:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    return run_build()
+    return run_build(full_refresh=args.full_refresh)
 
 
 # ----------------------------------------------------------------------------------------- up
@@ -602,6 +607,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("build", help="load what landed, build and check the models, publish")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every table from the raw layer instead of incrementally",
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("up", help="simulate if empty, build, then run the Dagster UI and the app")

@@ -44,8 +44,14 @@ def test_one_asset_per_raw_table(defs: dg.Definitions):
 
 def test_lineage_from_raw_assets_to_marts_to_publish(defs: dg.Definitions):
     graph = defs.resolve_asset_graph()
-    staging = dg.AssetKey(["staging", "stg_gateway__invoices"])
-    assert dg.AssetKey(["raw_gateway", "invoices"]) in graph.get(staging).parent_keys
+    # raw rows are typed once into the versions table; the latest version of each is read from it
+    versions = dg.AssetKey(["staging", "stg_gateway__invoice_versions"])
+    assert graph.get(versions).parent_keys == {
+        dg.AssetKey(["raw_gateway", "invoices"]),
+        dg.AssetKey(["raw_gateway", "events"]),
+    }
+    latest = dg.AssetKey(["staging", "stg_gateway__invoices"])
+    assert graph.get(latest).parent_keys == {versions}
     publish = graph.get(dg.AssetKey(["serving", "snapshot"]))
     assert dg.AssetKey(["marts", "metrics_monthly"]) in publish.parent_keys
     # every raw table is an asset of this code location, not an external placeholder

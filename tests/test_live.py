@@ -24,6 +24,10 @@ from revstack.simulator.common import EXPONENT, ts
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
 LIVE_ENTITIES = (("gateway", "events"), ("gateway", "balance_transactions"), ("usage", "events"))
+LIVE_VERSIONS = tuple(
+    f"stg_gateway__{name}_versions"
+    for name in ("balance_transaction", "charge", "dispute", "invoice", "refund")
+)
 
 
 @pytest.fixture(scope="module")
@@ -385,12 +389,14 @@ def test_a_live_event_reaches_the_snapshot(live_home: Path, dbt_manifest: Path, 
             "raw_usage/events",
             "marts/fct_invoices",
             "marts/fct_payments",
+            *(f"staging/{name}" for name in LIVE_VERSIONS),
             LIVE_PUBLISH_KEY.to_user_string(),
         }
     (beat,) = [
         json.loads(line) for line in (home / "logs" / "live_worker.jsonl").read_text().splitlines()
     ]
-    assert beat["ok"] and beat["models"] == ["fct_invoices", "fct_payments"]
+    # the typed versions tables the two marts read take in the new rows first (parse once)
+    assert beat["ok"] and beat["models"] == ["fct_invoices", "fct_payments", *LIVE_VERSIONS]
     # its first beat lists every landing file (a new worker has seen none); the ticks' are loaded
     assert {p.relative_to(home).as_posix() for t in ticks for p in t.files} <= set(beat["files"])
     loaded = {(x["source"], x["entity"]): x["files_loaded"] for x in beat["loads"]}

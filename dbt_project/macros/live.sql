@@ -5,8 +5,14 @@
     Literal lists, not subqueries: DuckDB pushes `id in ('a', 'b')` through the staging views'
     version windows into the raw scans, so only the named objects' JSON is read; a semi-join on
     a subquery is not pushed and parses every version of every object (1.5-5 s per view at
-    10,000 customers instead of 0.05-0.7 s). Full builds run these models with --full-refresh:
-    they rebuild them whole from every source, FX rates included. -#}
+    10,000 customers instead of 0.05-0.7 s). Any other run of these models (the scheduled
+    builds, `revstack build`) recomputes them whole from every source, FX rates included. -#}
+
+{#- True in a live worker's incremental run (var `live_batches` given), which recomputes only
+    what the live batches touched. -#}
+{% macro is_live_run() -%}
+    {{ return(is_incremental() and var('live_batches', none) is not none) }}
+{%- endmacro %}
 
 {#- Quoted SQL string literals, comma-separated. -#}
 {% macro sql_literals(values) -%}

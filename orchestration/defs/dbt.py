@@ -29,23 +29,35 @@ class RevstackTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
+class DbtBuildConfig(dg.Config):
+    """How the dbt step builds: incrementally (the default), or everything from scratch."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(
     manifest=revstack_dbt.manifest_path,
     project=revstack_dbt,
     dagster_dbt_translator=RevstackTranslator(),
 )
 def revstack_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
 ):
     """Build and test the dbt models (staging → intermediate → marts) in the working warehouse.
 
-    Data tests run on every build (they check the data); dbt unit tests check the SQL against
-    fixed inputs, so they run where the SQL changes (pytest, CI), not on every pipeline run."""
+    Incremental by default: the typed staging tables take in only the raw rows loaded since the
+    last build (parse once); ``full_refresh`` (``revstack build --full-refresh``, the nightly
+    build) rebuilds every table from the raw layer. Data tests run on every build (they check
+    the data); dbt unit tests check the SQL against fixed inputs, so they run where the SQL
+    changes (pytest, CI), not on every pipeline run."""
     # dbt's profile reads the warehouse path from the environment of its subprocess.
     os.environ["REVSTACK_WAREHOUSE"] = str(warehouse.resolved_path())
-    # --full-refresh: the live marts are incremental for the live worker only (its deltas);
-    # a full build rebuilds them whole from every source, like every other table
-    args = ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if config.full_refresh:
+        args.append("--full-refresh")
     with warehouse.lock():
         yield from dbt.cli(args, context=context).stream()
 

@@ -16,7 +16,14 @@ build_job = dg.define_asset_job(
 )
 
 
-def _full_build(name: str, cron: str, description: str) -> dg.ScheduleDefinition:
+def full_refresh_config() -> dict:
+    """Run config of a build job run whose dbt step rebuilds every table from the raw layer."""
+    return {"ops": {"revstack_dbt_models": {"config": {"full_refresh": True}}}}
+
+
+def _full_build(
+    name: str, cron: str, description: str, full_refresh: bool = False
+) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=name,
         job=build_job,
@@ -28,7 +35,7 @@ def _full_build(name: str, cron: str, description: str) -> dg.ScheduleDefinition
     def _schedule(context: dg.ScheduleEvaluationContext):
         if not config.scheduled_builds():  # read at every tick, like every setting
             return dg.SkipReason("REVSTACK_SCHEDULED_BUILDS is false")
-        return dg.RunRequest()
+        return dg.RunRequest(run_config=full_refresh_config() if full_refresh else {})
 
     return _schedule
 
@@ -36,7 +43,14 @@ def _full_build(name: str, cron: str, description: str) -> dg.ScheduleDefinition
 hourly_build = _full_build(
     "hourly_build",
     "30 * * * *",
-    "Every hour: the full build, which refreshes what the live job does not (the MRR, ledger, "
-    "metrics, reconciliation and health marts) and runs every check.",
+    "Every hour: the build, which takes in what landed since the last one (incrementally), "
+    "refreshes what the live job does not (the MRR, ledger, metrics, reconciliation and health "
+    "marts) and runs every check.",
 )
-nightly_build = _full_build("nightly_build", "0 2 * * *", "The nightly full build with all checks.")
+nightly_build = _full_build(
+    "nightly_build",
+    "0 2 * * *",
+    "Every night: the build with --full-refresh (every table rebuilt from the raw layer) and "
+    "all checks.",
+    full_refresh=True,
+)

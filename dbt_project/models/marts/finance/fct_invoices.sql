@@ -3,7 +3,7 @@
 --
 -- Incremental for the live path only (macros/live.sql): an incremental run recomputes the
 -- invoices with a version in the live batches (var live_batches) and replaces them by
--- invoice_id; full builds rebuild it whole (--full-refresh).
+-- invoice_id; every other run recomputes it whole.
 {{ config(
     materialized='incremental',
     unique_key='invoice_id',
@@ -11,13 +11,14 @@
     on_schema_change='fail',
 ) }}
 {#- at parse time the call records the sources it reads -#}
-{%- set changed = live_gateway_ids('invoice', 'invoices') if (is_incremental() or not execute) else none -%}
+{%- set live = is_live_run() -%}
+{%- set changed = live_gateway_ids('invoice', 'invoices') if (live or not execute) else none -%}
 
 with
 
 invoices as (
     select * exclude (lines_json, payments_json, taxes_json) from {{ ref('stg_gateway__invoices') }}
-    {% if is_incremental() %}where {{ id_filter('invoice_id', changed) }}{% endif %}
+    {% if live %}where {{ id_filter('invoice_id', changed) }}{% endif %}
 ),
 
 rates as (

@@ -3,8 +3,8 @@
 -- come from the balance transaction; amount_rc at the rate of the day it occurred.
 --
 -- Incremental for the live path only (macros/live.sql): an incremental run recomputes the
--- payments the live batches touched (var live_batches) and replaces them by payment_id; full
--- builds rebuild it whole (--full-refresh).
+-- payments the live batches touched (var live_batches) and replaces them by payment_id; every
+-- other run recomputes it whole.
 {{ config(
     materialized='incremental',
     unique_key='payment_id',
@@ -12,8 +12,8 @@
     on_schema_change='fail',
 ) }}
 {#- at parse time the call records the sources and refs the scope reads -#}
-{%- set scope = live_payment_scope(this) if (is_incremental() or not execute) else none -%}
-{%- set live = is_incremental() and scope is not none -%}
+{%- set live = is_live_run() -%}
+{%- set scope = live_payment_scope(this) if (live or not execute) else none -%}
 
 with
 

@@ -1,26 +1,2 @@
-with
-
-versions as (
-    {{ gateway_object_versions('coupons', 'coupon') }}
-),
-
-latest as (
-    select * from versions
-    {{ latest_version() }}
-),
-
-renamed as (
-    select
-        object_id as coupon_id,
-        try_cast({{ json_str('obj', '$.percent_off') }} as decimal(9, 4)) as percent_off,
-        {{ json_int('obj', '$.amount_off') }} as amount_off_minor,
-        {{ to_major(json_int('obj', '$.amount_off'), json_str('obj', '$.currency')) }} as amount_off,
-        upper({{ json_str('obj', '$.currency') }}) as currency,
-        {{ json_str('obj', '$.duration') }} as duration,
-        {{ json_int('obj', '$.duration_in_months') }} as duration_in_months,
-        {{ json_ts('obj', '$.created') }} as created_at,
-        _version_at as version_at
-    from latest
-)
-
-select * from renamed
+-- The latest version of each coupon, from its typed versions.
+{{ latest_of_versions(ref('stg_gateway__coupon_versions'), 'coupon_id') }}

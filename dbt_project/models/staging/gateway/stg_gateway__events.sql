@@ -1,13 +1,34 @@
--- Event headers (the objects they carry are read by each entity's staging model).
+-- Event headers (the objects they carry are read by each entity's staging model). The first
+-- delivery of an event id wins. Incremental: a build reads only the events loaded since the
+-- last one and appends those whose id it has not kept yet.
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+{%- set since = load_watermark() %}
+
 with
 
 source as (
     select * from {{ source('raw_gateway', 'events') }}
+    {% if since %}where _loaded_at > {{ since }}{% endif %}
 ),
 
 deduplicated as (
     select * from source
     qualify row_number() over (partition by id order by _batch_id, _line) = 1
+),
+
+new_events as (
+    select * from deduplicated
+    {% if is_incremental() %}
+        where not exists (
+                select 1 from {{ this }} as kept
+                where kept.event_id = deduplicated.id
+            )
+    {% endif %}
 ),
 
 renamed as (
@@ -21,7 +42,7 @@ renamed as (
         _version_at as version_at,
         _batch_id,
         _loaded_at
-    from deduplicated
+    from new_events
 )
 
 select * from renamed

@@ -1,5 +1,7 @@
 -- Invoice lines of the latest version of each invoice. Price at `pricing.price_details.price`
 -- (dahlia) or `price` (older), expanded or as id; kind from `parent.type` / `type`.
+-- A table: many models read the lines, so they are unnested and typed once per build.
+{{ config(materialized='table') }}
 with
 
 invoices as (

@@ -1,27 +1,2 @@
-with
-
-versions as (
-    {{ gateway_object_versions('payouts', 'payout') }}
-),
-
-latest as (
-    select * from versions
-    {{ latest_version() }}
-),
-
-renamed as (
-    select
-        object_id as payout_id,
-        upper({{ json_str('obj', '$.currency') }}) as currency,
-        {{ json_int('obj', '$.amount') }} as amount_minor,
-        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
-        {{ json_str('obj', '$.status') }} as status,
-        coalesce({{ json_bool('obj', '$.automatic') }}, false) as is_automatic,
-        {{ json_ref_id('obj', '$.balance_transaction') }} as balance_transaction_id,
-        cast({{ json_ts('obj', '$.arrival_date') }} as date) as arrival_date,
-        {{ json_ts('obj', '$.created') }} as created_at,
-        _version_at as version_at
-    from latest
-)
-
-select * from renamed
+-- The latest version of each payout, from its typed versions.
+{{ latest_of_versions(ref('stg_gateway__payout_versions'), 'payout_id') }}

@@ -1,27 +1,2 @@
-with
-
-versions as (
-    {{ gateway_object_versions('refunds', 'refund') }}
-),
-
-latest as (
-    select * from versions
-    {{ latest_version() }}
-),
-
-renamed as (
-    select
-        object_id as refund_id,
-        {{ json_ref_id('obj', '$.charge') }} as charge_id,
-        upper({{ json_str('obj', '$.currency') }}) as currency,
-        {{ json_int('obj', '$.amount') }} as amount_minor,
-        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
-        {{ json_str('obj', '$.status') }} as status,
-        {{ json_str('obj', '$.reason') }} as reason,
-        {{ json_ref_id('obj', '$.balance_transaction') }} as balance_transaction_id,
-        {{ json_ts('obj', '$.created') }} as created_at,
-        _version_at as version_at
-    from latest
-)
-
-select * from renamed
+-- The latest version of each refund, from its typed versions.
+{{ latest_of_versions(ref('stg_gateway__refund_versions'), 'refund_id') }}

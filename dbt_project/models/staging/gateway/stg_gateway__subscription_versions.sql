@@ -1,5 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='_version_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 -- Every version of every subscription (exports and event payloads), not deduplicated to the
--- latest: the subscription timeline (int_subscription_versions) needs them all.
+-- latest: the subscription timeline (int_subscription_versions) needs them all. Typed and parsed
+-- once, when its raw batch is first built (incremental on the load time; macros/gateway.sql).
 with
 
 versions as (
@@ -44,8 +51,11 @@ renamed as (
         event_id,
         event_type,
         api_version,
+        _version_key,
+        _version_at,
         _batch_id,
-        _line
+        _line,
+        _loaded_at
     from versions
 )
 

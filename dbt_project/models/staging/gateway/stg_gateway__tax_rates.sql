@@ -1,27 +1,2 @@
-with
-
-versions as (
-    {{ gateway_object_versions('tax_rates', 'tax_rate') }}
-),
-
-latest as (
-    select * from versions
-    {{ latest_version() }}
-),
-
-renamed as (
-    select
-        object_id as tax_rate_id,
-        try_cast({{ json_str('obj', '$.percentage') }} as decimal(9, 4)) as percentage,
-        upper({{ json_str('obj', '$.country') }}) as country,
-        {{ json_str('obj', '$.jurisdiction') }} as jurisdiction,
-        upper({{ json_str('obj', '$.state') }}) as state,
-        {{ json_str('obj', '$.display_name') }} as display_name,
-        {{ json_str('obj', '$.tax_type') }} as tax_type,
-        coalesce({{ json_bool('obj', '$.inclusive') }}, false) as is_inclusive,
-        {{ json_ts('obj', '$.created') }} as created_at,
-        _version_at as version_at
-    from latest
-)
-
-select * from renamed
+-- The latest version of each tax rate, from its typed versions.
+{{ latest_of_versions(ref('stg_gateway__tax_rate_versions'), 'tax_rate_id') }}

@@ -1,13 +1,36 @@
--- One row per usage event: `(source, id)` delivered twice counts once.
+-- One row per usage event: `(source, id)` delivered twice counts once (the first delivery).
+-- Incremental: a build reads only the events loaded since the last one (the JSON `data` is
+-- parsed once, here) and appends those it has not kept yet.
+{{ config(
+    materialized='incremental',
+    unique_key='usage_event_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+{%- set since = load_watermark() %}
+
 with
 
 source as (
     select * from {{ source('raw_usage', 'events') }}
+    {% if since %}where _loaded_at > {{ since }}{% endif %}
 ),
 
 deduplicated as (
     select * from source
     qualify row_number() over (partition by source, id order by _batch_id, _line) = 1
+),
+
+new_events as (
+    select * from deduplicated
+    {% if is_incremental() %}
+        where not exists (
+                select 1 from {{ this }} as kept
+                where
+                    kept.event_source = deduplicated.source
+                    and kept.cloudevent_id = deduplicated.id
+            )
+    {% endif %}
 ),
 
 renamed as (
@@ -21,11 +44,12 @@ renamed as (
         data,
         specversion,
         datacontenttype,
+        _loaded_at,
         source || '/' || id as usage_event_id,
         try_cast(
             coalesce(data ->> '$.value', data ->> '$.quantity', data ->> '$.count') as decimal(38, 6)
         ) as quantity
-    from deduplicated
+    from new_events
 )
 
 select * from renamed

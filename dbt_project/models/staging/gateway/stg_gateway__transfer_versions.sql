@@ -1,0 +1,33 @@
+{{ config(
+    materialized='incremental',
+    unique_key='_version_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+-- Every version of every transfer (exports and event payloads), typed: parsed once,
+-- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
+with
+
+versions as (
+    {{ gateway_object_versions('transfers', 'transfer') }}
+),
+
+renamed as (
+    select
+        _version_key,
+        _version_at,
+        _batch_id,
+        _line,
+        _loaded_at,
+        object_id as transfer_id,
+        {{ json_ref_id('obj', '$.destination') }} as destination_account_id,
+        {{ json_ref_id('obj', '$.source_transaction') }} as source_charge_id,
+        upper({{ json_str('obj', '$.currency') }}) as currency,
+        {{ json_int('obj', '$.amount') }} as amount_minor,
+        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
+        {{ json_ts('obj', '$.created') }} as created_at,
+        _version_at as version_at
+    from versions
+)
+
+select * from renamed
