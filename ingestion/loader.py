@@ -560,6 +560,10 @@ class HashCache(dict[_HashKey, str]):
     events alone are 1.5 GB. A file rewritten in place changes its change time, so it is hashed
     again."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._new: dict[_HashKey, str] = {}
+
     def hash_of(self, path: Path) -> tuple[str, bytes | None]:
         """The file's hash, and its bytes when they had to be read."""
         st = path.stat()
@@ -567,8 +571,41 @@ class HashCache(dict[_HashKey, str]):
         if key in self:
             return self[key], None
         raw = path.read_bytes()
-        self[key] = hashlib.sha256(raw).hexdigest()
+        self[key] = self._new[key] = hashlib.sha256(raw).hexdigest()
         return self[key], raw
+
+    # Kept between builds in the warehouse (``raw_cache.landing_file_hashes``, not published):
+    # a build reads and hashes only the landing files that are new or changed since the last
+    # one, instead of every file (2.3 GB at 10,000 customers) on every build.
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> HashCache:
+        """The hashes the warehouse remembers."""
+        ensure_raw_tables(con)
+        rows = con.execute(
+            "SELECT path, size, ctime_ns, file_hash FROM raw_cache.landing_file_hashes"
+        ).fetchall()
+        return cls({(path, size, ctime): file_hash for path, size, ctime, file_hash in rows})
+
+    def save(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Remember the hashes computed since :meth:`load` (or the last save); how many."""
+        new, self._new = self._new, {}
+        if new:
+            frame = pl.DataFrame(
+                [(p, size, ctime, h) for (p, size, ctime), h in new.items()],
+                schema={"path": pl.Utf8, "size": pl.Int64, "ctime_ns": pl.Int64,
+                        "file_hash": pl.Utf8},
+                orient="row",
+            )  # fmt: skip
+            con.register("_new_hashes", frame)
+            try:
+                con.execute(
+                    "DELETE FROM raw_cache.landing_file_hashes WHERE path IN "
+                    "(SELECT path FROM _new_hashes)"
+                )
+                con.execute("INSERT INTO raw_cache.landing_file_hashes SELECT * FROM _new_hashes")
+            finally:
+                con.unregister("_new_hashes")
+        return len(new)
 
 
 def _prepared_files(

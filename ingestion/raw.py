@@ -77,7 +77,13 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
     Idempotent: existing tables (and columns added by drift) are left as they are.
     """
-    statements = ["CREATE SCHEMA IF NOT EXISTS raw_meta"]
+    statements = [
+        "CREATE SCHEMA IF NOT EXISTS raw_meta",
+        # ingestion's own memory (not published): landing file hashes by path, size, ctime
+        "CREATE SCHEMA IF NOT EXISTS raw_cache",
+        "CREATE TABLE IF NOT EXISTS raw_cache.landing_file_hashes "
+        "(path VARCHAR, size BIGINT, ctime_ns BIGINT, file_hash VARCHAR)",
+    ]
     statements += [
         f"CREATE TABLE IF NOT EXISTS raw_meta.{name} ({cols})" for name, cols in META_TABLES.items()
     ]

@@ -189,7 +189,7 @@ class LiveWorker:
         self.log = log
         self.id = uuid.uuid4().hex[:8]
         self.beats = 0
-        self.hashes = HashCache()
+        self.hashes: HashCache | None = None  # the warehouse's, read on the first beat
         self.cursor = LandingCursor()
         # its own target folder: the parse and compiled SQL of the full builds stay theirs
         self.dbt = DbtInProcess(
@@ -260,8 +260,11 @@ class LiveWorker:
             con = duckdb.connect(str(self.warehouse))
             try:
                 ensure_raw_tables(con)
+                if self.hashes is None:
+                    self.hashes = HashCache.load(con)
                 for source, entity in entities:
                     results.append(load_entity(con, source, entity, self.home, self.hashes))
+                self.hashes.save(con)
             finally:
                 con.close()
         batch.loads = [r.as_metadata() | {"source": r.source, "entity": r.entity}

@@ -181,6 +181,16 @@ def run_build(quiet: bool = False, full_refresh: bool = False) -> int:
     rebuilds every table from the raw layer (the way back, as the nightly build does)."""
     prepare_environment()
     started = time.perf_counter()
+    from revstack import build_state
+
+    if not full_refresh and build_state.nothing_new():
+        # no Dagster run: loading, building, checking and publishing would change nothing
+        print(
+            f"nothing new since the last published build: no landing file is new or changed, "
+            f"the code and settings are the same; the snapshot stays as it is "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
+        return 0
     from orchestration.dbt_project import prepare_if_stale
 
     prepare_if_stale()
@@ -218,12 +228,16 @@ def run_build(quiet: bool = False, full_refresh: bool = False) -> int:
             file=sys.stderr,
         )
         return 1
-    from revstack.docs import generate_after_build
+    if after.published:
+        from revstack.docs import generate_after_build
 
-    docs_line = generate_after_build()  # the warehouse is free now: dbt reads its catalog
-    if not quiet:
-        print(f"  {docs_line}")
-    print(f"build succeeded in {elapsed:.1f} s; snapshot published at {config.serving_path()}")
+        docs_line = generate_after_build()  # the warehouse is free now: dbt reads its catalog
+        if not quiet:
+            print(f"  {docs_line}")
+    else:
+        print(f"  {build_state.NOTHING_NEW}")
+    where = "published at" if after.published else "unchanged at"
+    print(f"build succeeded in {elapsed:.1f} s; snapshot {where} {config.serving_path()}")
     return 0
 
 

@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from packaging import version
 
 from orchestration.dbt_project import dbt_executable, prepare_if_dev, revstack_dbt
+from revstack import build_state
 
 from .resources import WarehouseResource
 
@@ -59,6 +60,14 @@ def revstack_dbt_models(
     if config.full_refresh:
         args.append("--full-refresh")
     with warehouse.lock():
+        with warehouse.connect() as con:
+            state = build_state.fingerprint(con)
+        if not config.full_refresh and build_state.unchanged(state, warehouse.resolved_path()):
+            # nothing landed and nothing changed since the last published build: the models,
+            # the checks and the snapshot would come out as they are, so none of them runs
+            context.log.info(build_state.NOTHING_NEW)
+            return
+        build_state.stage(state, warehouse.resolved_path())
         yield from dbt.cli(args, context=context).stream()
 
 

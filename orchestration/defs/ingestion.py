@@ -8,7 +8,7 @@ and nothing downstream of it is built or published in that run.
 
 import dagster as dg
 
-from ingestion import ENTITIES, ensure_raw_tables, load_entity
+from ingestion import ENTITIES, HashCache, ensure_raw_tables, load_entity
 from revstack import config
 
 from .resources import WarehouseResource
@@ -54,11 +54,13 @@ def _raw_assets_for(source: str) -> dg.AssetsDefinition:
         home = config.home()
         with warehouse.connect() as con:
             ensure_raw_tables(con)
+            hashes = HashCache.load(con)  # only new or changed landing files are read
             for entity in entities:
                 key = raw_key(source, entity)
                 if key not in context.selected_asset_keys:
                     continue
-                result = load_entity(con, source, entity, home=home)
+                result = load_entity(con, source, entity, home=home, hashes=hashes)
+                hashes.save(con)
                 if result.blocked:
                     context.log.error(f"{source}.{entity} blocked: {result.blocked_reason}")
                 elif result.rows_quarantined:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from revstack import config, serving
+from revstack import build_state, config, serving
 
 from .checks import ops_checks
 from .dbt import revstack_dbt_models
@@ -26,6 +26,7 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             serving=config.serving_path(),
             build_id=context.run_id,
         )
+        build_state.commit(warehouse.resolved_path())
     return dg.MaterializeResult(
         metadata={
             "path": str(result.path),

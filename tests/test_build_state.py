@@ -1,0 +1,108 @@
+"""A build costs what changed (issue 14): nothing new costs nothing; `--full-refresh` rebuilds.
+
+On a copy of the built small company: a build with nothing new stops before Dagster and leaves
+the snapshot as it is; a new landing file is something new, and the incremental build it starts
+reads only what landed since the last one (a row removed from a typed staging table by hand
+stays removed); `--full-refresh` rebuilds every table from the raw layer (the row is back).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion import HashCache, ensure_raw_tables
+from revstack import build_state
+from tests.conftest import revstack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def home(small_home: Path, tmp_path: Path) -> Path:
+    """A copy of the built small company."""
+    home = tmp_path / "home"
+    for part in ("landing", "truth", "warehouse"):
+        shutil.copytree(small_home / part, home / part)
+    return home
+
+
+def _one(path: Path, sql: str, *params):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchone()
+
+
+def _dagster_runs(home: Path) -> int:
+    runs = home / "dagster" / "storage"
+    return len(list(runs.iterdir())) if runs.is_dir() else 0
+
+
+def test_nothing_new_costs_nothing_and_full_refresh_rebuilds(home: Path):
+    warehouse = home / "warehouse" / "revstack.duckdb"
+    snapshot = home / "warehouse" / "serving.duckdb"
+    # the copy's landing files have new paths and change times: its first build hashes them
+    # again, loads nothing, and its dbt step finds the published build's state: it skips dbt,
+    # the checks and the publish
+    first = revstack(home, "build")
+    assert build_state.NOTHING_NEW in first.stdout, first.stdout[-2000:]
+    assert "loaded raw_" not in first.stdout
+    published_at = snapshot.stat().st_mtime_ns
+
+    # now every landing file is known by path, size and change time: no Dagster run at all
+    runs = _dagster_runs(home)
+    second = revstack(home, "build")
+    assert second.stdout.startswith("nothing new since the last published build"), second.stdout
+    assert _dagster_runs(home) == runs and snapshot.stat().st_mtime_ns == published_at
+
+    # a new landing file (a redelivered copy under a new name) is something new ...
+    events = sorted((home / "landing" / "gateway" / "events").glob("*.jsonl"))
+    shutil.copy(events[0], events[0].with_name("zz_redelivered_events.jsonl"))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert not build_state.landing_unchanged(con, home)
+    # ... and the build it starts reads only the raw rows loaded since the last one: a typed
+    # row removed by hand is not parsed again
+    (charge_id, amount) = _one(
+        warehouse,
+        "select charge_id, amount from staging.stg_gateway__charges order by charge_id limit 1",
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "delete from staging.stg_gateway__charge_versions where charge_id = ?", [charge_id]
+        )
+    third = revstack(home, "build")
+    assert "snapshot published at" in third.stdout
+    assert _one(warehouse, "select count(*) from raw_meta.duplicate_files") == (1,)
+    assert _one(warehouse, "select count(*) from staging.stg_gateway__charges where charge_id = ?",
+                charge_id) == (0,)  # fmt: skip
+    # --full-refresh, the way back, parses every raw row again
+    refreshed = revstack(home, "build", "--full-refresh")
+    assert "snapshot published at" in refreshed.stdout
+    assert _one(
+        warehouse, "select amount from staging.stg_gateway__charges where charge_id = ?", charge_id
+    ) == (amount,)
+    assert _one(snapshot, "select amount from marts.fct_payments where payment_id = ?",
+                charge_id) == (amount,)  # fmt: skip
+
+
+def test_the_landing_hash_cache_is_kept_in_the_warehouse(tmp_path: Path):
+    """Hashes computed by one build are read by the next (by path, size and change time); a
+    file rewritten in place is hashed again."""
+    landed = tmp_path / "a.jsonl"
+    landed.write_text('{"id": 1}\n')
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        ensure_raw_tables(con)
+        cache = HashCache.load(con)
+        digest, raw = cache.hash_of(landed)
+        assert raw == b'{"id": 1}\n' and cache.save(con) == 1 and cache.save(con) == 0
+    with duckdb.connect(str(path)) as con:
+        again = HashCache.load(con)
+        assert again.hash_of(landed) == (digest, None)  # not read again
+        landed.write_text('{"id": 2}\n')
+        changed, raw = again.hash_of(landed)
+        assert raw == b'{"id": 2}\n' and changed != digest
+        assert again.save(con) == 1
+        assert con.execute("select count(*) from raw_cache.landing_file_hashes").fetchone() == (1,)
