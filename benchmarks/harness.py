@@ -161,6 +161,13 @@ def code_version() -> dict:
 
 # ------------------------------------------------------------------------------ builds
 _LOADED = re.compile(r"^\s*loaded (\S+)\s+([\d,]+) rows, ([\d,]+) quarantined")
+_FIGURES = {
+    # what else `revstack build` prints: its own elapsed time (from after its imports), the
+    # dbt docs generation after the publish, the alerts left open
+    "command_s": re.compile(r"^build (?:succeeded|failed) in ([\d.]+) s"),
+    "docs_s": re.compile(r"dbt docs generated in ([\d.]+) s"),
+    "open_alerts": re.compile(r"open alerts after this build: (\d+)"),
+}
 
 
 def step_category(step: str) -> str:
@@ -176,11 +183,15 @@ def step_category(step: str) -> str:
 
 
 def parse_build_output(stdout: str) -> dict:
-    """The Dagster step durations and rows loaded that ``revstack build`` prints."""
+    """The Dagster step durations, rows loaded and other figures ``revstack build`` prints."""
     steps: dict[str, float] = {}
     loaded: dict[str, int] = {}
+    figures: dict[str, float] = {}
     for line in stdout.splitlines():
         stripped = line.strip()
+        for name, pattern in _FIGURES.items():
+            if found := pattern.search(stripped):
+                figures[name] = float(found.group(1))
         if stripped.startswith("steps:"):
             for part in stripped[len("steps:") :].split(","):
                 pieces = part.strip().rsplit(" ", 2)
@@ -188,7 +199,7 @@ def parse_build_output(stdout: str) -> dict:
                     steps[pieces[0]] = float(pieces[1])
         elif m := _LOADED.match(line):
             loaded[m.group(1)] = int(m.group(2).replace(",", ""))
-    return {"steps": steps, "rows_loaded": loaded}
+    return {"steps": steps, "rows_loaded": loaded, "printed": figures}
 
 
 def shares(wall: float, steps: dict[str, float]) -> dict[str, float]:
@@ -386,11 +397,13 @@ class Harness:
         chain = self.dbt_chain()
         scratch = self.bench / "peer-scratch"
         warehouse = self.home / "warehouse" / "revstack.duckdb"
+        compiled = self.bench / "revstack-sql.json"
+        args = ["--warehouse", str(warehouse), "--scratch", str(scratch)]
+        args += ["--repeat", str(self.run.repeat)]
+        if compiled.exists():
+            args += ["--revstack-sql", str(compiled)]
         try:
-            _, peer = self.module(
-                "peer", "benchmarks.peer", "--warehouse", str(warehouse),
-                "--scratch", str(scratch), "--repeat", str(self.run.repeat),
-            )  # fmt: skip
+            _, peer = self.module("peer", "benchmarks.peer", *args)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         record: dict = {"chain": chain, "peer": peer, "equivalent_models": list(PEER_EQUIVALENT)}
@@ -398,6 +411,9 @@ class Harness:
             ours = sum(chain["models_s"].get(m, 0.0) for m in PEER_EQUIVALENT)
             record["revstack_equivalent_s"] = ours
             record["peer_over_revstack"] = peer["seconds"] / ours if ours else None
+        if peer and peer.get("revstack_sql"):
+            ours_sql = peer["revstack_sql"]["seconds"]
+            record["peer_over_revstack_sql"] = peer["seconds"] / ours_sql if ours_sql else None
         self.result["mrr"] = record
 
     def dbt_chain(self) -> dict | None:
@@ -427,6 +443,12 @@ class Harness:
                 walls.append(m.wall_s)
                 results = json.loads((target / "run_results.json").read_text())["results"]
                 runs.append({r["unique_id"].split(".")[-1]: r["execution_time"] for r in results})
+            compiled = {}
+            for model in PEER_EQUIVALENT:
+                found = sorted((target / "compiled").rglob(f"{model}.sql"))
+                if found:
+                    compiled[model] = found[0].read_text()
+            (self.bench / "revstack-sql.json").write_text(json.dumps(compiled, indent=2))
         finally:
             shutil.rmtree(target, ignore_errors=True)
         per_model = {m: statistics.median(r[m] for r in runs) for m in models if m in runs[0]}

@@ -36,6 +36,7 @@ at that day's rate, with FX apart. Prints JSON. Not a test.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -341,15 +342,30 @@ def compare(con) -> dict:
     return {"customer_months": customer_months, "monthly": monthly, "movements": movements}
 
 
-def measure(warehouse: Path, scratch: Path, repeat: int) -> dict:
+def run_revstack_sql(con, warehouse: Path, compiled: dict[str, str]) -> dict[str, float]:
+    """revstack's models from the same input, as plain SQL (dbt's compiled selects, each run
+    as ``create table`` in the same scratch file, reading its inputs from the warehouse):
+    their time without dbt around them; seconds per model."""
+    seconds = {}
+    database = f'"{warehouse.stem}".'  # dbt-duckdb names the warehouse by its file's stem
+    for model, sql in compiled.items():
+        started = time.perf_counter()
+        con.execute(f"create or replace table revstack_{model} as {sql.replace(database, 'wh.')}")
+        seconds[model] = time.perf_counter() - started
+    return seconds
+
+
+def measure(warehouse: Path, scratch: Path, repeat: int, compiled: dict[str, str]) -> dict:
     scratch.mkdir(parents=True, exist_ok=True)
-    runs = []
+    runs, ours = [], []
     for i in range(repeat):
         con = connect(warehouse, scratch / f"peer{i}.duckdb")
         (reporting_currency,) = con.execute(
             "select any_value(reporting_currency) from wh.marts.metrics_monthly"
         ).fetchone()
         runs.append(run_peer(con, reporting_currency))
+        if compiled:
+            ours.append(run_revstack_sql(con, warehouse, compiled))
         if i < repeat - 1:
             con.close()
             (scratch / f"peer{i}.duckdb").unlink()
@@ -358,6 +374,9 @@ def measure(warehouse: Path, scratch: Path, repeat: int) -> dict:
         name: con.execute(f"select count(*) from {name}").fetchone()[0]
         for name in ("subscription_periods", "util_months", "customer_revenue_by_month", "mrr")
     }
+    (policy_sets,) = con.execute(
+        "select count(distinct policy_set) from wh.intermediate.int_customer_mrr_intervals"
+    ).fetchone()
     result = {
         "repeat": repeat,
         "seconds": statistics.median(totals),
@@ -365,8 +384,12 @@ def measure(warehouse: Path, scratch: Path, repeat: int) -> dict:
         "statements": {n: statistics.median(r[n] for r in runs) for n in PEER_SQL},
         "rows": rows,
         "reporting_currency": reporting_currency,
+        "revstack_policy_sets": policy_sets,
         "comparison": compare(con),
     }
+    if ours:
+        per_model = {m: statistics.median(r[m] for r in ours) for m in compiled}
+        result["revstack_sql"] = {"models_s": per_model, "seconds": sum(per_model.values())}
     con.close()
     return result
 
@@ -376,9 +399,15 @@ def main() -> int:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--scratch", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--revstack-sql",
+        type=Path,
+        help="JSON {model: compiled select} of revstack's models to time beside the peer",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    emit(measure(args.warehouse.resolve(), args.scratch, args.repeat), args.json)
+    compiled = json.loads(args.revstack_sql.read_text()) if args.revstack_sql else {}
+    emit(measure(args.warehouse.resolve(), args.scratch, args.repeat, compiled), args.json)
     return 0
 
 

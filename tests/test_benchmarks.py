@@ -55,8 +55,12 @@ def test_build_output_is_read_into_step_shares() -> None:
         "  steps: load_raw_gateway 8.3 s, load_raw_usage 1.2 s, revstack_dbt_models 29.9 s, "
         "ops__checks 7.1 s, serving__snapshot 0.8 s\n"
         "  checks: 10 passed, 0 failed\n"
+        "  open alerts after this build: 3\n"
+        "  dbt docs generated in 5.3 s at /tmp/home/docs/index.html\n"
+        "build succeeded in 81.0 s; snapshot published at /tmp/home/warehouse/serving.duckdb\n"
     )
     parsed = parse_build_output(stdout)
+    assert parsed["printed"] == {"open_alerts": 3, "docs_s": 5.3, "command_s": 81.0}
     assert parsed["rows_loaded"] == {"raw_gateway/events": 12345, "raw_usage/events": 678}
     assert parsed["steps"]["revstack_dbt_models"] == 29.9
     got = shares(50.0, parsed["steps"])
