@@ -491,4 +491,4 @@ class Harness:
 
 
 def new_home(label: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"revstack-bench-{label}-"))
+    return Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))

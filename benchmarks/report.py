@@ -97,7 +97,16 @@ METHOD = (
         "with revstack's models from the same input (`int_customer_mrr_intervals`, "
         "`int_customer_mrr_month_end`, `int_mrr_movements`, `int_metrics_monthly`), and its "
         "results with `marts.metrics_customer_monthly` and `marts.metrics_monthly` at every "
-        "month end, exactly (DECIMAL)",
+        "month end, exactly (DECIMAL). Why that input: it is the playbook's "
+        "`subscription_periods` (subscription, start, end, monthly amount, with discounts, "
+        "trials, past_due and cancellations applied) and the first model both methods share; "
+        "`int_customer_mrr_intervals` would hand the peer the customer aggregation it is meant "
+        "to do itself",
+    ),
+    (
+        "live freshness (optional: `--steps … freshness`)",
+        "`benchmarks/freshness.py` on a copy of the built home: the Dagster daemon and the live "
+        "worker, `--freshness-events` live ticks, landing → visible in the snapshot and the app",
     ),
 )
 
@@ -264,8 +273,8 @@ def _outside(name: str, b: dict) -> str:
     rest = max(0.0, outside - start - (docs or 0.0))
     alerts = printed.get("open_alerts")
     return (
-        f"{name}: start and imports {_s(start)}, dbt docs {_s(docs)}, the rest (manifest "
-        f"check, run setup, alerts) {_s(rest)}"
+        f"{name}: start and imports {_s(start)}, dbt docs {_s(docs)}, the rest (before and "
+        f"after the job: the dbt manifest check, Dagster's run setup, alerts) {_s(rest)}"
         + (f", {alerts:.0f} alerts open after it" if alerts is not None else "")
     )
 
