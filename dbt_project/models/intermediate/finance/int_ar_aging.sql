@@ -6,7 +6,8 @@
 -- invoice's `due_date` (send_invoice), else its finalisation day (charge_automatically invoices
 -- are due at once). Days past due = month end − due date. Amounts in the reporting currency at
 -- the invoice's own rate (its finalisation day, as fct_invoices and the ledger's receivable).
--- One row per month × customer with an open receivable.
+-- One row per month × customer with an open receivable. Published as rpt_ar_aging; DSO
+-- (rpt_dso) reads its receivables from here.
 with
 
 invoices as (
@@ -21,7 +22,7 @@ invoices as (
         voided_at,
         marked_uncollectible_at,
         coalesce(due_date, cast(finalized_at as date)) as due_date
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     where finalized_at is not null and amount_due > 0
 ),
 
@@ -30,7 +31,7 @@ charges as (
         invoice_id,
         occurred_at,
         amount
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_payments') }}
     where kind = 'charge' and status = 'succeeded' and invoice_id is not null
 ),
 

@@ -1,5 +1,6 @@
 -- One row per invoice line, typed by int_invoice_lines (subscription, usage, one_time,
--- proration), with its amount in the reporting currency at its invoice's rate.
+-- proration), with its amount in the reporting currency at its invoice's rate and its
+-- invoice's status. Published as fct_invoice_lines.
 with
 
 lines as (
@@ -12,7 +13,7 @@ invoices as (
         status,
         fx_rate,
         fx_rate_date
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 -- One row per invoice (latest version); *_rc at the rate of the day it was finalised
--- (its creation day while it is a draft).
+-- (its creation day while it is a draft). Published as fct_invoices.
 --
 -- Incremental for the live path only (macros/live.sql): an incremental run recomputes the
 -- invoices with a version in the live batches (var live_batches) and replaces them by
@@ -10,9 +10,9 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
 ) }}
-{#- at parse time the call records the sources it reads -#}
+{#- at parse time the call records the versions table it reads -#}
 {%- set live = is_live_run() -%}
-{%- set changed = live_gateway_ids('invoice', 'invoices') if (live or not execute) else none -%}
+{%- set changed = live_gateway_ids('invoice') if (live or not execute) else none -%}
 
 with
 
@@ -74,7 +74,8 @@ final as (
         dated.paid_at,
         dated.voided_at,
         dated.marked_uncollectible_at,
-        dated.due_date
+        dated.due_date,
+        {{ live_invocation_column() }}
     from dated
     left join rates
         on dated.currency = rates.currency

@@ -2,6 +2,8 @@
 -- amounts; `signed_amount` is the cash direction (charge +, refund −, dispute −). Fee and net
 -- come from the balance transaction; amount_rc at the rate of the day it occurred.
 --
+-- Published as fct_payments.
+--
 -- Incremental for the live path only (macros/live.sql): an incremental run recomputes the
 -- payments the live batches touched (var live_batches) and replaces them by payment_id; every
 -- other run recomputes it whole.
@@ -11,7 +13,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
 ) }}
-{#- at parse time the call records the sources and refs the scope reads -#}
+{#- at parse time the call records the refs the scope reads -#}
 {%- set live = is_live_run() -%}
 {%- set scope = live_payment_scope(this) if (live or not execute) else none -%}
 
@@ -145,7 +147,8 @@ final as (
         payments.failure_code,
         payments.balance_transaction_id,
         {{ to_rc('payments.amount', 'rates.rate_to_rc') }} as amount_rc,
-        {{ to_rc('payments.signed_amount', 'rates.rate_to_rc') }} as signed_amount_rc
+        {{ to_rc('payments.signed_amount', 'rates.rate_to_rc') }} as signed_amount_rc,
+        {{ live_invocation_column() }}
     from payments
     left join balance_transactions
         on payments.balance_transaction_id = balance_transactions.balance_transaction_id

@@ -6,6 +6,7 @@
 -- difference on fx_gain_loss (debit = credit = 0 in the entry's currency). So each entry
 -- balances per currency in its own currency and in the reporting currency.
 -- entry_id = `<event_type>:<source_id>` (revenue: `revenue_recognized:<invoice_line_id>:<YYYY-MM>`).
+-- Published as fct_revenue_ledger.
 with
 
 postings as (

@@ -19,6 +19,7 @@
 --   final      month = net cumulative − previous, so the months sum to the line less what was
 --              given back exactly; rc = round(cumulative × the invoice's rate, 6) differenced,
 --              and deferred_end_rc = rc(net − reversed deferred) − rc(cumulative)
+-- Published as fct_revenue_recognition.
 with
 
 lines as (

@@ -5,6 +5,7 @@
 -- first version). `items` lists the subscription items of the version in force with their
 -- contract MRR (discounts apply to the subscription as a whole, so only `mrr` is after them);
 -- NULL on rows rebuilt from invoice lines. *_rc at the rate of valid_from.
+-- Published as fct_subscription_mrr.
 with
 
 intervals as (

@@ -1,0 +1,14 @@
+-- Charges, refunds and disputes, one row each: int_payments as it is (the rules live there).
+--
+-- Incremental like int_payments, for the live path only (macros/live.sql): a live run takes
+-- the rows int_payments has just rewritten in the same dbt invocation (its `_invocation_id`,
+-- left out here) and replaces them by payment_id; every other run takes it whole.
+{{ config(
+    materialized='incremental',
+    unique_key='payment_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+select * exclude (_invocation_id) from {{ ref('int_payments') }}
+{% if is_live_run() %}where {{ live_rewritten_rows() }}{% endif %}
