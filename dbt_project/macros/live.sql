@@ -1,6 +1,8 @@
-{#- The live path (orchestration/live_worker.py) maintains the live marts incrementally. Var
-    `live_batches` lists the raw batches (`_batch_id`) the live worker has just loaded; the
-    macros below turn them into the literal id lists of the objects to recompute.
+{#- The live path (orchestration/live_worker.py) maintains the live models incrementally: the
+    intermediate models that hold the rules (int_invoices, int_payments) and the marts that
+    publish them (fct_invoices, fct_payments). Var `live_batches` lists the raw batches
+    (`_batch_id`) the live worker has just loaded; the macros below turn them into the literal
+    id lists of the objects to recompute, from the typed versions tables of staging.
 
     Literal lists, not subqueries: DuckDB pushes `id in ('a', 'b')` through the staging views'
     version windows into the raw scans, so only the named objects' JSON is read; a semi-join on
@@ -12,6 +14,19 @@
     what the live batches touched. -#}
 {% macro is_live_run() -%}
     {{ return(is_incremental() and var('live_batches', none) is not none) }}
+{%- endmacro %}
+
+{#- The bookkeeping column of the live intermediate models (int_invoices, int_payments): the dbt
+    invocation that last wrote the row. Their marts take, in a live run, the rows of their own
+    invocation (`live_rewritten_rows`): what the intermediate model has just recomputed, however
+    its scope was found, with no second scope query. The marts leave the column out. -#}
+{% macro live_invocation_column() -%}
+    '{{ invocation_id }}' as _invocation_id
+{%- endmacro %}
+
+{#- In a live mart: the rows its intermediate model rewrote in this dbt invocation. -#}
+{% macro live_rewritten_rows() -%}
+    _invocation_id = '{{ invocation_id }}'
 {%- endmacro %}
 
 {#- Quoted SQL string literals, comma-separated. -#}
@@ -35,21 +50,17 @@
     {{ return(values | sort) }}
 {%- endmacro %}
 
-{#- Ids of the gateway objects of one type with a version in the live batches: rows of their
-    export table `raw_gateway.<entity>` and events about them. -#}
-{% macro live_gateway_ids(object_type, entity) -%}
-    {%- set export_table = source('raw_gateway', entity) -%}
-    {%- set events_table = source('raw_gateway', 'events') -%}
+{#- Ids of the gateway objects of one type with a version in the live batches: the rows of its
+    typed versions table (`stg_gateway__<object>_versions`, which the same beat builds first)
+    that came from those batches, from its export table or from events about it. Staging, not
+    the raw tables: only staging reads sources (tests/test_layers.py). -#}
+{% macro live_gateway_ids(object_type) -%}
+    {%- set versions = ref('stg_gateway__' ~ object_type ~ '_versions') -%}
     {%- set batches = var('live_batches', []) -%}
     {%- if not execute or not batches -%}{{ return([]) }}{%- endif -%}
-    {%- set sql -%}
-        select id from {{ export_table }}
-        where _batch_id in ({{ sql_literals(batches) }})
-        union
-        select object_id from {{ events_table }}
-        where _batch_id in ({{ sql_literals(batches) }}) and object_type = '{{ object_type }}'
-    {%- endset -%}
-    {{ return(query_values(sql)) }}
+    {{ return(query_values(
+        'select ' ~ object_type ~ '_id from ' ~ versions ~ ' where _batch_id in (' ~ sql_literals(batches) ~ ')'
+    )) }}
 {%- endmacro %}
 
 {#- (invoice_id, charge_id) for every charge an invoice names: dahlia's
@@ -69,7 +80,7 @@
     where charge_id is not null and {{ where }}
 {%- endmacro %}
 
-{#- What an incremental run of fct_payments recomputes, from the live batches:
+{#- What an incremental run of int_payments recomputes, from the live batches:
     - charges: new versions; charges a changed invoice names or named before (its payment
       link, which a new version of the invoice may move to another charge); charges whose
       balance transaction, refunds or disputes changed; the charges of changed refunds and
@@ -84,11 +95,11 @@
     {%- set disputes_rel = ref('stg_gateway__disputes') -%}
     {%- set invoices_rel = ref('stg_gateway__invoices') -%}
     {%- set changed = {
-        'charges': live_gateway_ids('charge', 'charges'),
-        'refunds': live_gateway_ids('refund', 'refunds'),
-        'disputes': live_gateway_ids('dispute', 'disputes'),
-        'invoices': live_gateway_ids('invoice', 'invoices'),
-        'balance_transactions': live_gateway_ids('balance_transaction', 'balance_transactions'),
+        'charges': live_gateway_ids('charge'),
+        'refunds': live_gateway_ids('refund'),
+        'disputes': live_gateway_ids('dispute'),
+        'invoices': live_gateway_ids('invoice'),
+        'balance_transactions': live_gateway_ids('balance_transaction'),
     } -%}
     {%- if not execute -%}{{ return(changed) }}{%- endif -%}
     {%- set invoice_charges = query_values(

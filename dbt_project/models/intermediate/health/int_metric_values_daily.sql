@@ -12,15 +12,16 @@
 with
 
 payments as (
-    select * from {{ ref('fct_payments') }}
+    select * from {{ ref('int_payments') }}
 ),
 
 movements as (
-    select * from {{ ref('fct_mrr_movements') }}
+    select * from {{ ref('int_mrr_movements') }}
+    where policy_set = 'configured'
 ),
 
 invoices as (
-    select * from {{ ref('fct_invoices') }}
+    select * from {{ ref('int_invoices') }}
 ),
 
 usage_events as (

@@ -22,8 +22,8 @@ dispute_payments as (
         payments.payment_id as dispute_id,
         payments.customer_id,
         invoices.fx_rate_date as invoice_rate_date
-    from {{ ref('fct_payments') }} as payments
-    left join {{ ref('fct_invoices') }} as invoices
+    from {{ ref('int_payments') }} as payments
+    left join {{ ref('int_invoices') }} as invoices
         on payments.invoice_id = invoices.invoice_id
     where payments.kind = 'dispute'
 ),

@@ -19,7 +19,7 @@
 with
 
 invoices as (
-    select * from {{ ref('fct_invoices') }}
+    select * from {{ ref('int_invoices') }}
     where finalized_at is not null
 ),
 
@@ -55,7 +55,7 @@ charged as (
     select
         invoice_id,
         sum(amount_minor) as charged_minor
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_payments') }}
     where kind = 'charge' and status = 'succeeded' and invoice_id is not null
     group by invoice_id
 ),

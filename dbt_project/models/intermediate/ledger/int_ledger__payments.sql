@@ -1,7 +1,7 @@
 -- Ledger postings of money moving through the gateway balance, one CTE per rule; each entry in
 -- the currency of its Stripe object (each currency settles in its own gateway balance), at the
 -- rate of its day, except the receivable, which is carried at its invoice's rate (the
--- difference is realised FX, posted to fx_gain_loss by fct_revenue_ledger).
+-- difference is realised FX, posted to fx_gain_loss by int_revenue_ledger).
 --   payment_captured  Dr gateway_balance       amount captured       (succeeded charge)
 --                     Cr accounts_receivable   amount captured
 --   processing_fee    Dr processing_fees       fee                   (balance transaction with a fee,
@@ -27,8 +27,8 @@ charge_invoices as (
         payments.payment_id as charge_id,
         payments.invoice_id,
         invoices.fx_rate_date as invoice_rate_date
-    from {{ ref('fct_payments') }} as payments
-    left join {{ ref('fct_invoices') }} as invoices
+    from {{ ref('int_payments') }} as payments
+    left join {{ ref('int_invoices') }} as invoices
         on payments.invoice_id = invoices.invoice_id
     where payments.kind = 'charge'
 ),

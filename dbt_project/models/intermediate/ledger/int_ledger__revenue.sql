@@ -1,5 +1,5 @@
 -- Ledger postings of revenue recognition: one entry per invoice line × month with revenue,
--- straight from fct_revenue_recognition's columns (amounts and *_rc as it computes them).
+-- straight from int_revenue_recognition's columns (amounts and *_rc as it computes them).
 --   revenue_recognized   Dr deferred_revenue  recognized
 --                        Cr revenue_account   recognized (revenue_subscription | _usage | _one_time)
 -- Dated the last day of the month.
@@ -14,7 +14,7 @@ recognition as (
         recognized,
         recognized_rc,
         revenue_account
-    from {{ ref('fct_revenue_recognition') }}
+    from {{ ref('int_revenue_recognition') }}
     where recognized != 0
 ),
 

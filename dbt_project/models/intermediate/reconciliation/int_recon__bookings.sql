@@ -3,7 +3,7 @@
 --            opportunity's currency (else its customer's), dated its close date; the customer is
 --            the gateway customer identity resolution attached to its account.
 --   billing: every rise of a subscription's contract MRR (before discounts, whatever its status,
---            trials included: the sum of its items' contract MRR in fct_subscription_mrr) - its
+--            trials included: the sum of its items' contract MRR in int_subscription_mrr) - its
 --            first value (a new subscription) and each later increase (an upgrade) -, × 12 and
 --            rounded to cents as ARR, in the subscription's currency, dated the day it took
 --            effect. Falls (downgrades, cancellations) are not bookings: the CRM records none.
@@ -63,7 +63,7 @@ subscription_contract as (
         subscription_mrr.currency,
         subscription_mrr.valid_from,
         coalesce(list_sum([item.contract_mrr for item in subscription_mrr.items]), 0) as items_contract_mrr
-    from {{ ref('fct_subscription_mrr') }} as subscription_mrr
+    from {{ ref('int_subscription_mrr') }} as subscription_mrr
 ),
 
 subscription_steps as (

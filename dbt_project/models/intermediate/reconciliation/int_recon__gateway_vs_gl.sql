@@ -59,12 +59,12 @@ gateway_objects as (
     select
         invoice_id as object_id,
         currency
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     union all
     select
         payment_id as object_id,
         currency
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_payments') }}
     union all
     select
         balance_transaction_id as object_id,
@@ -92,7 +92,7 @@ ledger as (
         ledger.*,
         cast(ledger.occurred_at as date) as occurred_date,
         ledger.debit - ledger.credit as amount
-    from {{ ref('fct_revenue_ledger') }} as ledger
+    from {{ ref('int_revenue_ledger') }} as ledger
 ),
 
 ledger_converted as (

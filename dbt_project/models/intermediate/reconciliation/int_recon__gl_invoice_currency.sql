@@ -23,7 +23,7 @@ invoices as (
         currency,
         total,
         finalized_at
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     where finalized_at is not null and total_minor != 0
 ),
 

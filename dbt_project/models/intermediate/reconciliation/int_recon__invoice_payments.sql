@@ -24,7 +24,7 @@ invoices as (
         fct.finalized_at,
         fct.created_at,
         stg.is_paid_out_of_band
-    from {{ ref('fct_invoices') }} as fct
+    from {{ ref('int_invoices') }} as fct
     inner join {{ ref('stg_gateway__invoices') }} as stg
         on fct.invoice_id = stg.invoice_id
 ),
@@ -39,7 +39,7 @@ charges as (
         charges.created_at,
         {{ to_major('coalesce(charges.amount_captured_minor, charges.amount_minor)', 'charges.currency') }} as captured
     from {{ ref('stg_gateway__charges') }} as charges
-    left join {{ ref('fct_payments') }} as payments
+    left join {{ ref('int_payments') }} as payments
         on charges.charge_id = payments.payment_id and payments.kind = 'charge'
 ),
 

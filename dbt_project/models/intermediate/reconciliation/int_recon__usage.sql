@@ -19,7 +19,7 @@ invoices as (
     select
         invoice_id,
         finalized_at
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     where finalized_at is not null
 ),
 

@@ -18,7 +18,7 @@ invoices as (
             when fct.status = 'void'
                 then cast(date_trunc('month', coalesce(fct.voided_at, fct.finalized_at)) as date)
         end as voided_month
-    from {{ ref('fct_invoices') }} as fct
+    from {{ ref('int_invoices') }} as fct
     inner join {{ ref('stg_gateway__invoices') }} as stg
         on fct.invoice_id = stg.invoice_id
     where fct.finalized_at is not null and fct.status in ('open', 'paid', 'uncollectible', 'void')

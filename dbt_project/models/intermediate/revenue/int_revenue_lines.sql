@@ -18,7 +18,7 @@ lines as (
         service_end,
         invoice_status,
         cast(amount_minor as hugeint) - cast(coalesce(discount_minor, 0) as hugeint) as net_minor
-    from {{ ref('fct_invoice_lines') }}
+    from {{ ref('int_invoice_lines_converted') }}
     where invoice_status in ('open', 'paid', 'uncollectible', 'void')
 ),
 
@@ -29,7 +29,7 @@ invoices as (
         fx_rate,
         finalized_at,
         voided_at
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     where finalized_at is not null
 ),
 

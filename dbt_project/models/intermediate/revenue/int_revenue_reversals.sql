@@ -15,7 +15,7 @@
 with
 
 refunds as (
-    select * from {{ ref('fct_payments') }}
+    select * from {{ ref('int_payments') }}
     where kind = 'refund' and coalesce(status, 'succeeded') not in ('failed', 'canceled')
 ),
 
@@ -38,7 +38,7 @@ credit_notes as (
 ),
 
 invoices as (
-    select * from {{ ref('fct_invoices') }}
+    select * from {{ ref('int_invoices') }}
 ),
 
 lines as (

@@ -7,14 +7,14 @@
 -- published.
 with
 
+-- each event's first delivery (stg_gateway__events keeps the first delivery of an id)
 events as (
     select
-        id as event_id,
-        created as created_at,
+        event_id,
+        created_at,
         _file as file_path,
         _line as line_no
-    from {{ source('raw_gateway', 'events') }}
-    qualify row_number() over (partition by id order by _batch_id, _line) = 1
+    from {{ ref('stg_gateway__events') }}
 ),
 
 delivered_before as (

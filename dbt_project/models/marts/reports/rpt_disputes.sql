@@ -12,7 +12,7 @@
 with
 
 payments as (
-    select * from {{ ref('fct_payments') }}
+    select * from {{ ref('int_payments') }}
 ),
 
 rates as (

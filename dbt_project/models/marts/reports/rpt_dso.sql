@@ -1,18 +1,18 @@
 -- Days sales outstanding per month, the trailing-three-month form:
 --   dso = receivables at the month end ÷ invoiced in the three months ending with it
 --         × the number of days in those three months,
--- receivables as rpt_ar_aging (every bucket, current included), invoiced = Σ total of the
--- invoices finalised in the window (void ones excluded), both in the reporting currency at each
--- invoice's rate. Exact: div_exact, rounded half away from zero at 6 decimals; NULL when
--- nothing was invoiced in the window. One row per month from the first invoice's month
--- through the month of the latest data.
+-- receivables as rpt_ar_aging (read from int_ar_aging: every bucket, current included),
+-- invoiced = Σ total of the invoices finalised in the window (void ones excluded), both in the
+-- reporting currency at each invoice's rate. Exact: div_exact, rounded half away from zero at
+-- 6 decimals; NULL when nothing was invoiced in the window. One row per month from the first
+-- invoice's month through the month of the latest data.
 with
 
 invoices as (
     select
         finalized_at,
         total_rc
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     where finalized_at is not null and status != 'void'
 ),
 
@@ -21,7 +21,7 @@ receivables as (
         month,
         sum(open_receivables_rc) as receivables_rc,
         sum(past_due_rc) as past_due_rc
-    from {{ ref('rpt_ar_aging') }}
+    from {{ ref('int_ar_aging') }}
     group by month
 ),
 

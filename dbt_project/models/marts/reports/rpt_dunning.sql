@@ -17,7 +17,7 @@ payments as (
         occurred_at,
         amount_rc,
         failure_code
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_payments') }}
     where kind = 'charge'
 ),
 

@@ -29,7 +29,8 @@ mrr as (
         valid_to,
         currency,
         mrr
-    from {{ ref('fct_mrr') }}
+    from {{ ref('int_customer_mrr_intervals') }}
+    where policy_set = 'configured'
 ),
 
 -- the cohort: month of the first interval with MRR > 0 (= the month of the `new` movement)

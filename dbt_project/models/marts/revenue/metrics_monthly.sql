@@ -15,7 +15,7 @@ usage as (
     select
         cast(date_trunc('month', fx_rate_date) as date) as month,
         sum(amount_rc) as usage_revenue
-    from {{ ref('fct_invoice_lines') }}
+    from {{ ref('int_invoice_lines_converted') }}
     where line_type = 'usage' and invoice_status not in ('draft', 'void')
     group by all
 ),
@@ -24,7 +24,7 @@ invoiced as (
     select
         cast(date_trunc('month', finalized_at) as date) as month,
         sum(total_rc) as invoiced
-    from {{ ref('fct_invoices') }}
+    from {{ ref('int_invoices') }}
     where finalized_at is not null
     group by all
 ),
@@ -34,7 +34,7 @@ recognition as (
         month,
         recognized_rc,
         deferred_end_rc
-    from {{ ref('fct_revenue_recognition') }}
+    from {{ ref('int_revenue_recognition') }}
 ),
 
 revenue as (
@@ -52,7 +52,7 @@ refunds as (
     select
         cast(date_trunc('month', occurred_date) as date) as month,
         sum(amount_rc) as refunded
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_payments') }}
     where kind = 'refund' and status = 'succeeded'
     group by all
 ),
@@ -61,7 +61,7 @@ cash as (
     select
         cast(date_trunc('month', occurred_date) as date) as month,
         sum(amount_rc) as cash_collected
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_payments') }}
     where kind = 'charge' and status = 'succeeded'
     group by all
 ),

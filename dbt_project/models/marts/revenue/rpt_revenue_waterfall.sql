@@ -14,7 +14,7 @@ recognition as (
         reversed_deferred_rc
         - coalesce(lag(reversed_deferred_rc) over (partition by invoice_line_id order by month), 0)
             as reversed_in_month_rc
-    from {{ ref('fct_revenue_recognition') }}
+    from {{ ref('int_revenue_recognition') }}
 ),
 
 invoiced as (

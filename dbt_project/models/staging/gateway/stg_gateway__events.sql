@@ -1,5 +1,6 @@
 -- Event headers (the objects they carry are read by each entity's staging model). The first
--- delivery of an event id wins. Incremental: a build reads only the events loaded since the
+-- delivery of an event id wins; `_file` and `_line` say where it was delivered (the order of
+-- delivery that rpt_late_events reads). Incremental: a build reads only the events loaded since the
 -- last one and appends those whose id it has not kept yet.
 {{ config(
     materialized='incremental',
@@ -41,6 +42,8 @@ renamed as (
         created as created_at,
         _version_at as version_at,
         _batch_id,
+        _file,
+        _line,
         _loaded_at
     from new_events
 )
