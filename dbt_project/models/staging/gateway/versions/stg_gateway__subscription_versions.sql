@@ -1,9 +1,3 @@
-{{ config(
-    materialized='incremental',
-    unique_key='_version_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
 -- Every version of every subscription (exports and event payloads), not deduplicated to the
 -- latest: the subscription timeline (int_subscription_versions) needs them all. Typed and parsed
 -- once, when its raw batch is first built (incremental on the load time; macros/gateway.sql).

@@ -1,9 +1,3 @@
-{{ config(
-    materialized='incremental',
-    unique_key='_version_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-) }}
 -- Every version of every payout (exports and event payloads), typed: parsed once,
 -- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
 with
