@@ -1,7 +1,7 @@
 {#- Every version of one kind of gateway object: the export rows of `raw_gateway.<entity>`
     unioned with the `data.object` of every event about an object of that type.
     Columns: object_id, obj (the object JSON), _version_at, version_origin ('export'|'event'),
-    event_id, event_type, api_version, _version_key, _batch_id, _line, _loaded_at.
+    event_id, event_type, api_version, _version_key, _batch_id, _file, _line, _loaded_at.
     A re-delivered row (same object, same version time, same event: one `_version_key`) is kept
     once, from the latest load.
 
@@ -21,6 +21,7 @@
         api_version,
         object_id || '|' || cast(_version_at as varchar) || '|' || coalesce(event_id, '') as _version_key,
         _batch_id,
+        _file,
         _line,
         _loaded_at
     from (
@@ -33,6 +34,7 @@
             cast(null as varchar) as event_type,
             cast(null as varchar) as api_version,
             _batch_id,
+            _file,
             _line,
             _loaded_at
         from {{ source('raw_gateway', entity) }}
@@ -47,6 +49,7 @@
             type as event_type,
             api_version,
             _batch_id,
+            _file,
             _line,
             _loaded_at
         from {{ source('raw_gateway', 'events') }}

@@ -10,7 +10,9 @@ versions as (
 renamed as (
     select
         object_id
-        || ':' || coalesce(event_id, 'export:' || _batch_id || ':' || cast(_line as varchar))
+        -- an export row is named by its landing file and line, not by its load: the same
+        -- files give the same ids however and whenever they were loaded
+        || ':' || coalesce(event_id, 'export:' || _file || ':' || cast(_line as varchar))
             as subscription_version_id,
         object_id as subscription_id,
         {{ json_ref_id('obj', '$.customer') }} as customer_id,
