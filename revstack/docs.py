@@ -20,6 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from revstack import config
 from revstack.locking import LOCK_WAIT_SECONDS, warehouse_lock
 
@@ -102,13 +104,39 @@ def _seed_target(manifest: Path, target: Path) -> None:
             return
 
 
+def _site_key(warehouse: Path) -> dict[str, object]:
+    """What the site shows besides descriptions: the models' and sources' columns, set by the
+    code and by the raw tables' columns (schema drift adds some)."""
+    from revstack import build_state
+
+    with warehouse_lock(warehouse, timeout=LOCK_WAIT_SECONDS):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            columns = con.execute(
+                "select count(*), coalesce(sum(hash(table_schema, table_name, column_name,"
+                " data_type)), 0) from information_schema.columns"
+                " where table_catalog = current_database()"
+            ).fetchone()
+        finally:
+            con.close()
+    return {"code": build_state.code_hash(), "columns": [int(columns[0]), str(columns[1])]}
+
+
 def generate_after_build() -> str:
-    """Generate the site after a successful build; a failure is reported, never raised (the
-    build itself succeeded and its snapshot is published)."""
+    """Generate the site after a successful build, unless it already shows this code and these
+    columns (``dbt docs generate`` takes 5-25 s and holds the warehouse); a failure is reported,
+    never raised (the build itself succeeded and its snapshot is published)."""
     started = time.perf_counter()
+    stamp = docs_dir() / ".generated_for.json"
     try:
+        warehouse = config.warehouse_path()
+        key = _site_key(warehouse) if warehouse.exists() else None
+        shown = json.loads(stamp.read_text("utf-8")) if stamp.exists() else None
+        if key is not None and key == shown and (docs_dir() / "index.html").exists():
+            return "dbt docs: unchanged (same models and columns)"
         index = generate()
-    except (DocsError, OSError, ValueError) as exc:
+        stamp.write_text(json.dumps(key), "utf-8")
+    except (DocsError, OSError, ValueError, duckdb.Error) as exc:
         print(f"warning: the dbt docs site was not generated: {exc}", file=sys.stderr)
         return "dbt docs: not generated (see the warning above)"
     return f"dbt docs generated in {time.perf_counter() - started:.1f} s at {index}"
