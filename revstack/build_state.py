@@ -52,7 +52,13 @@ def code_hash(root: Path = config.PROJECT_ROOT) -> str:
             continue
         for path in sorted(base.rglob("*")):
             rel = path.relative_to(root)
-            if _SKIP_PARTS.intersection(rel.parts) or path.suffix not in _CODE_SUFFIXES:
+            if (
+                _SKIP_PARTS.intersection(rel.parts)
+                # hidden files are not code: dbt writes its user id to dbt_project/.user.yml
+                # on its first run, after that build's fingerprint was taken
+                or any(part.startswith(".") for part in rel.parts)
+                or path.suffix not in _CODE_SUFFIXES
+            ):
                 continue
             if path.is_file():
                 digest.update(str(rel).encode())

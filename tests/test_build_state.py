@@ -107,3 +107,20 @@ def test_the_landing_hash_cache_is_kept_in_the_warehouse(tmp_path: Path):
         assert raw == b'{"id": 2}\n' and changed != digest
         assert again.save(con) == 1
         assert con.execute("select count(*) from raw_cache.landing_file_hashes").fetchone() == (1,)
+
+
+def test_the_code_hash_sees_code_not_what_tools_write(tmp_path: Path):
+    """A model edit changes the build's fingerprint; dbt's user-id file, compiled SQL and Python
+    caches do not (a published build's fingerprint is taken before dbt first writes them)."""
+    model = tmp_path / "dbt_project" / "models" / "m.sql"
+    model.parent.mkdir(parents=True)
+    model.write_text("select 1 as x\n")
+    before = build_state.code_hash(tmp_path)
+    (tmp_path / "dbt_project" / ".user.yml").write_text("id: 1\n")
+    (tmp_path / "dbt_project" / "target").mkdir()
+    (tmp_path / "dbt_project" / "target" / "m.sql").write_text("select 1\n")
+    (tmp_path / "revstack" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "revstack" / "__pycache__" / "x.py").write_text("")
+    assert build_state.code_hash(tmp_path) == before
+    model.write_text("select 2 as x\n")
+    assert build_state.code_hash(tmp_path) != before
