@@ -41,3 +41,44 @@
         lambda x: try_cast(x as bigint)
     )), 0)
 {%- endmacro %}
+
+{#- One parse per row. Each `->>` above parses the whole document again: 20 paths over the
+    86,107 invoice export rows of a 10,000-customer company took 38 s, one
+    `json_extract_string(doc, [paths])` 0.5 s. A model that reads many paths of a large
+    document extracts them all at once: `json_strings(doc, paths)` (the values as text, like
+    `->>`) and `json_nodes(doc, paths)` (the JSON at each path, like `->`), then reads them by
+    path with the `picked_*` macros below. -#}
+{% macro json_strings(json_col, paths) -%}
+    json_extract_string({{ json_col }}, [{% for p in paths %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %}])
+{%- endmacro %}
+
+{% macro json_nodes(json_col, paths) -%}
+    json_extract({{ json_col }}, [{% for p in paths %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %}])
+{%- endmacro %}
+
+{#- The element of a `json_strings`/`json_nodes` list for `path` (1-based lists). -#}
+{% macro picked(list_col, paths, path) -%}
+    {{ list_col }}[{{ paths.index(path) + 1 }}]
+{%- endmacro %}
+
+{% macro picked_int(list_col, paths, path) -%}
+    try_cast({{ picked(list_col, paths, path) }} as bigint)
+{%- endmacro %}
+
+{% macro picked_bool(list_col, paths, path) -%}
+    try_cast({{ picked(list_col, paths, path) }} as boolean)
+{%- endmacro %}
+
+{% macro picked_ts(list_col, paths, path) -%}
+    {{ epoch_to_ts(picked_int(list_col, paths, path)) }}
+{%- endmacro %}
+
+{#- `json_ref_id` on a picked node: the id of an expanded object, else the id itself. -#}
+{% macro picked_ref_id(list_col, paths, path) -%}
+    {{ json_ref_id(picked(list_col, paths, path), '$') }}
+{%- endmacro %}
+
+{#- `json_sum_amounts` on a picked node (an array of objects with `amount`). -#}
+{% macro picked_sum_amounts(list_col, paths, path) -%}
+    {{ json_sum_amounts(picked(list_col, paths, path), '$') }}
+{%- endmacro %}

@@ -2,32 +2,55 @@
 -- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
 -- Both shapes: subscription at `parent.subscription_details.subscription` (dahlia) or
 -- `subscription` (older); tax from `total_taxes[]` (dahlia) or `tax` / `total_tax_amounts[]`.
+-- Every path is read in one parse per version (json_strings / json_nodes, macros/json.sql):
+-- an invoice is a large document, and a parse per path cost 40 s at 10,000 customers.
+{%- set values = [
+    '$.currency', '$.subtotal', '$.tax', '$.total', '$.amount_paid', '$.amount_due',
+    '$.amount_remaining', '$.starting_balance', '$.ending_balance', '$.number', '$.status',
+    '$.billing_reason', '$.period_start', '$.period_end', '$.created',
+    '$.status_transitions.finalized_at', '$.status_transitions.paid_at',
+    '$.status_transitions.voided_at', '$.status_transitions.marked_uncollectible_at',
+    '$.due_date', '$.paid_out_of_band',
+] -%}
+{%- set nodes = [
+    '$.customer', '$.parent.subscription_details.subscription', '$.subscription', '$.charge',
+    '$.total_discount_amounts', '$.total_taxes', '$.total_tax_amounts', '$.payments.data',
+    '$.lines.data',
+] %}
 with
 
 versions as (
     {{ gateway_object_versions('invoices', 'invoice') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ json_strings('obj', values) }} as v,
+        {{ json_nodes('obj', nodes) }} as n
+    from versions
+),
+
 amounts as (
     select
         *,
-        {{ json_str('obj', '$.currency') }} as ccy,
-        {{ json_int('obj', '$.subtotal') }} as subtotal_minor,
-        {{ json_sum_amounts('obj', '$.total_discount_amounts') }} as discount_minor,
+        {{ picked('v', values, '$.currency') }} as ccy,
+        {{ picked_int('v', values, '$.subtotal') }} as subtotal_minor,
+        {{ picked_sum_amounts('n', nodes, '$.total_discount_amounts') }} as discount_minor,
         case
-            when json_type(obj, '$.total_taxes') = 'ARRAY'
-                then {{ json_sum_amounts('obj', '$.total_taxes') }}
-            when {{ json_int('obj', '$.tax') }} is not null then {{ json_int('obj', '$.tax') }}
-            else {{ json_sum_amounts('obj', '$.total_tax_amounts') }}
+            when json_type({{ picked('n', nodes, '$.total_taxes') }}) = 'ARRAY'
+                then {{ picked_sum_amounts('n', nodes, '$.total_taxes') }}
+            when {{ picked_int('v', values, '$.tax') }} is not null then {{ picked_int('v', values, '$.tax') }}
+            else {{ picked_sum_amounts('n', nodes, '$.total_tax_amounts') }}
         end as tax_minor,
-        {{ json_int('obj', '$.total') }} as total_minor,
-        {{ json_int('obj', '$.amount_paid') }} as amount_paid_minor,
-        {{ json_int('obj', '$.amount_due') }} as amount_due_minor,
-        {{ json_int('obj', '$.amount_remaining') }} as amount_remaining_minor,
+        {{ picked_int('v', values, '$.total') }} as total_minor,
+        {{ picked_int('v', values, '$.amount_paid') }} as amount_paid_minor,
+        {{ picked_int('v', values, '$.amount_due') }} as amount_due_minor,
+        {{ picked_int('v', values, '$.amount_remaining') }} as amount_remaining_minor,
         -- customer balance before / after finalisation (Stripe sign: positive = the customer owes)
-        {{ json_int('obj', '$.starting_balance') }} as starting_balance_minor,
-        {{ json_int('obj', '$.ending_balance') }} as ending_balance_minor
-    from versions
+        {{ picked_int('v', values, '$.starting_balance') }} as starting_balance_minor,
+        {{ picked_int('v', values, '$.ending_balance') }} as ending_balance_minor
+    from parsed
 ),
 
 renamed as (
@@ -38,14 +61,14 @@ renamed as (
         _line,
         _loaded_at,
         object_id as invoice_id,
-        {{ json_ref_id('obj', '$.customer') }} as customer_id,
+        {{ picked_ref_id('n', nodes, '$.customer') }} as customer_id,
         coalesce(
-            {{ json_ref_id('obj', '$.parent.subscription_details.subscription') }},
-            {{ json_ref_id('obj', '$.subscription') }}
+            {{ picked_ref_id('n', nodes, '$.parent.subscription_details.subscription') }},
+            {{ picked_ref_id('n', nodes, '$.subscription') }}
         ) as subscription_id,
-        {{ json_str('obj', '$.number') }} as invoice_number,
-        {{ json_str('obj', '$.status') }} as status,
-        {{ json_str('obj', '$.billing_reason') }} as billing_reason,
+        {{ picked('v', values, '$.number') }} as invoice_number,
+        {{ picked('v', values, '$.status') }} as status,
+        {{ picked('v', values, '$.billing_reason') }} as billing_reason,
         upper(ccy) as currency,
         subtotal_minor,
         discount_minor,
@@ -63,25 +86,26 @@ renamed as (
         {{ to_major('amount_paid_minor', 'ccy') }} as amount_paid,
         {{ to_major('amount_due_minor', 'ccy') }} as amount_due,
         {{ to_major('amount_remaining_minor', 'ccy') }} as amount_remaining,
-        {{ json_ts('obj', '$.period_start') }} as period_start_at,
-        {{ json_ts('obj', '$.period_end') }} as period_end_at,
-        {{ json_ts('obj', '$.created') }} as created_at,
-        {{ json_ts('obj', '$.status_transitions.finalized_at') }} as finalized_at,
-        {{ json_ts('obj', '$.status_transitions.paid_at') }} as paid_at,
-        {{ json_ts('obj', '$.status_transitions.voided_at') }} as voided_at,
-        {{ json_ts('obj', '$.status_transitions.marked_uncollectible_at') }} as marked_uncollectible_at,
-        cast({{ json_ts('obj', '$.due_date') }} as date) as due_date,
+        {{ picked_ts('v', values, '$.period_start') }} as period_start_at,
+        {{ picked_ts('v', values, '$.period_end') }} as period_end_at,
+        {{ picked_ts('v', values, '$.created') }} as created_at,
+        {{ picked_ts('v', values, '$.status_transitions.finalized_at') }} as finalized_at,
+        {{ picked_ts('v', values, '$.status_transitions.paid_at') }} as paid_at,
+        {{ picked_ts('v', values, '$.status_transitions.voided_at') }} as voided_at,
+        {{ picked_ts('v', values, '$.status_transitions.marked_uncollectible_at') }} as marked_uncollectible_at,
+        cast({{ picked_ts('v', values, '$.due_date') }} as date) as due_date,
         -- the older shape names the charge on the invoice; dahlia lists invoice_payments
-        {{ json_ref_id('obj', '$.charge') }} as charge_id,
+        {{ picked_ref_id('n', nodes, '$.charge') }} as charge_id,
         -- paid outside Stripe (a bank transfer marked paid by hand): no charge settles it
-        coalesce({{ json_bool('obj', '$.paid_out_of_band') }}, false) as is_paid_out_of_band,
-        coalesce(obj -> '$.payments.data', cast('[]' as json)) as payments_json,
-        coalesce(obj -> '$.lines.data', cast('[]' as json)) as lines_json,
+        coalesce({{ picked_bool('v', values, '$.paid_out_of_band') }}, false) as is_paid_out_of_band,
+        coalesce({{ picked('n', nodes, '$.payments.data') }}, cast('[]' as json)) as payments_json,
+        coalesce({{ picked('n', nodes, '$.lines.data') }}, cast('[]' as json)) as lines_json,
         -- the invoice's tax breakdown in either shape: dahlia `total_taxes[]` (tax rate at
         -- `tax_rate_details.tax_rate`) or older `total_tax_amounts[]` (at `tax_rate`)
         case
-            when json_type(obj, '$.total_taxes') = 'ARRAY' then obj -> '$.total_taxes'
-            else coalesce(obj -> '$.total_tax_amounts', cast('[]' as json))
+            when json_type({{ picked('n', nodes, '$.total_taxes') }}) = 'ARRAY'
+                then {{ picked('n', nodes, '$.total_taxes') }}
+            else coalesce({{ picked('n', nodes, '$.total_tax_amounts') }}, cast('[]' as json))
         end as taxes_json,
         _version_at as version_at,
         api_version
