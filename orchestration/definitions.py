@@ -5,6 +5,8 @@ Every step writes the single DuckDB warehouse file, which one process at a time 
 runs use the in-process executor (steps run one after another in one process), the full builds
 carry the warehouse tag that the instance's run queue lets through one run at a time, and every
 writer (their steps, the resident live worker) holds the warehouse writer lock while it writes.
+A full build's dbt, checks and publish steps write a copy of the warehouse, which the publish step
+swaps in (``revstack.build_copy``), so the live worker is never held for the length of a build.
 """
 
 from __future__ import annotations

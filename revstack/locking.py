@@ -4,7 +4,9 @@ DuckDB lets one process open a database file for writing; a second one fails at 
 builds (Dagster runs of ``build``, ``revstack build``) and the live worker (every second or so)
 write the same warehouse, so each takes this advisory lock (``flock`` on a file next to the
 warehouse) for as long as it writes: a full-build step waits for the live worker's few seconds,
-and the live worker skips a beat while a full-build step holds the warehouse.
+and the live worker waits while a full build's step holds the warehouse. The long steps of a full
+build (dbt, checks, publish) work on a copy of the warehouse (:mod:`revstack.build_copy`) and hold
+the lock only to make the copy and to swap it back in.
 
 The lock is re-entrant within a process (a step that holds it may call code that takes it).
 """

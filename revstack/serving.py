@@ -142,8 +142,13 @@ def publish(
     serving: Path | None = None,
     schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
     build_id: str | None = None,
+    keep: Iterable[str] = (),
 ) -> PublishResult:
     """Copy ``schemas`` from the warehouse into a new file and swap it over the snapshot atomically.
+
+    ``keep`` names tables (``"schema.table"``) taken from the current snapshot instead, with their
+    refresh records, when it has them: the live marts, which the live worker keeps current while
+    a full build publishes from its copy of the warehouse (the build republishes them after).
 
     The caller must not hold a connection to ``warehouse`` open in this process with a different
     configuration; the warehouse is attached read-only here.
@@ -158,11 +163,16 @@ def publish(
         con = duckdb.connect(str(tmp))
         try:
             _attached(con, warehouse)
+            kept = _kept_tables(con, serving, set(keep))
             for schema in schemas:
                 con.execute(f"create schema if not exists {_quote(schema)}")
             for schema, table in _warehouse_tables(con, schemas):
-                tables[f"{schema}.{table}"] = _copy_table(con, schema, table)
+                name = f"{schema}.{table}"
+                if name not in kept:
+                    tables[name] = _copy_table(con, schema, table)
             _record_refreshes(con, tables, published_at, build_id)
+            if kept:
+                tables |= _copy_kept(con, kept)
             con.execute(
                 "create table meta.snapshot as select"
                 " $published_at::timestamp as published_at, $build_id as build_id,"
@@ -178,6 +188,39 @@ def publish(
         finally:
             con.close()
     return PublishResult(path=serving, published_at=published_at, tables=tables)
+
+
+def _kept_tables(con: duckdb.DuckDBPyConnection, serving: Path, keep: set[str]) -> set[str]:
+    """Of ``keep``, the tables the current snapshot has (attached as ``cur``, when any)."""
+    if not keep or not serving.exists():
+        return set()
+    con.execute(f"ATTACH {_sql_str(str(serving))} AS cur (READ_ONLY)")
+    have = {
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_catalog = 'cur'"
+        ).fetchall()
+    }
+    return keep & have
+
+
+def _copy_kept(con: duckdb.DuckDBPyConnection, kept: set[str]) -> dict[str, int]:
+    """The ``kept`` tables and their ``meta.tables`` rows from the attached current snapshot."""
+    counts = {}
+    for name in sorted(kept):
+        schema, table = name.split(".", 1)
+        target = f"{_quote(schema)}.{_quote(table)}"
+        con.execute(f"create schema if not exists {_quote(schema)}")
+        con.execute(f"create or replace table {target} as select * from cur.{target}")
+        (counts[name],) = con.execute(f"select count(*) from {target}").fetchone()
+    con.execute(
+        "insert or replace into meta.tables select * from cur.meta.tables"
+        " where list_contains($kept, table_name)",
+        {"kept": sorted(kept)},
+    )
+    con.execute("detach cur")
+    return counts
 
 
 def publish_tables(

@@ -13,7 +13,8 @@
   import, dbt start and parse): too slow for a payment to show within seconds.
 - It does not go through the run queue (tag ``revstack/warehouse``), which holds the full
   builds one at a time: the warehouse writer lock (``revstack.locking``) keeps it and their steps
-  apart; a full-build step waits for the worker's beat, and the worker waits for the step.
+  apart. A full build holds it only for moments (its ingestion, and the copy and the swap of
+  ``revstack.build_copy``): the worker keeps its beat while a full build runs.
 - Everything else is refreshed by the full builds of ``schedules.py`` (hourly, and nightly).
 """
 
@@ -47,7 +48,7 @@ IN_PROGRESS = [
 
 # --------------------------------------------------------------------------------- live models
 @cache
-def _live_models() -> LiveModels:
+def live_models() -> LiveModels:
     import json
     from pathlib import Path
 
@@ -65,7 +66,7 @@ def _model_key(name: str) -> dg.AssetKey:
 @cache
 def live_model_keys() -> dict[str, dg.AssetKey]:
     """The asset key of each dbt model tagged ``live``, by model name."""
-    return {name: _model_key(name) for name in sorted(_live_models().relations)}
+    return {name: _model_key(name) for name in sorted(live_models().relations)}
 
 
 serving_live_tables = dg.AssetSpec(
