@@ -7,13 +7,14 @@ every ``poll`` seconds and, for the files that appeared:
    :class:`ingestion.HashCache` so that only new files are read and hashed);
 2. runs ``dbt build`` in process (``dbtRunner`` with the manifest parsed once at start) on the
    models tagged ``live`` downstream of those entities, incrementally: var ``live_batches`` names
-   the raw batches just loaded, and the models recompute only the objects in them
+   the raw batches loaded since its last beat (``raw_meta.loaded_files``: its own, and any a full
+   build's ingestion step loaded first), and the models recompute only the objects in them
    (``macros/live.sql``); then their own tests;
 3. republishes those tables in the snapshot (:func:`revstack.serving.publish_tables`).
 
-Everything it does to the warehouse happens under the writer lock (:mod:`revstack.locking`); a
-full build's step holds the lock for the length of the step, and the worker then skips its
-beats until the step ends (the files wait). Batches loaded but not yet built (a failed dbt run,
+Everything it does to the warehouse happens under the writer lock (:mod:`revstack.locking`). A
+full build holds it only for moments: its dbt step, checks and publish work on a copy of the
+warehouse (:mod:`revstack.build_copy`), and its ingestion step loads what the worker has not. Batches loaded but not yet built (a failed dbt run,
 a worker stopped in between) are kept in ``$REVSTACK_HOME/live/pending_batches.json`` and built
 with the next batch; a full build also covers them, as it rebuilds the live marts whole.
 
@@ -29,6 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -174,6 +176,27 @@ def _close_dbt_duckdb() -> None:
         env.close()
 
 
+def _pending_path(home: Path) -> Path:
+    return home / "live" / "pending_batches.json"
+
+
+def read_pending(home: Path) -> list[str]:
+    """The raw batches loaded into the warehouse that the live models have not taken in."""
+    try:
+        return json.loads(_pending_path(home).read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+
+
+def write_pending(home: Path, batches: list[str]) -> None:
+    """Replace the pending list; the caller holds the warehouse writer lock."""
+    path = _pending_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(sorted(set(batches))), "utf-8")
+    os.replace(tmp, path)
+
+
 class LiveWorker:
     def __init__(
         self,
@@ -190,6 +213,8 @@ class LiveWorker:
         self.id = uuid.uuid4().hex[:8]
         self.beats = 0
         self.hashes: HashCache | None = None  # the warehouse's, read on the first beat
+        # the newest raw_meta.loaded_files.loaded_at the live models have taken in (first beat)
+        self.loaded_mark: datetime | None = None
         self.cursor = LandingCursor()
         # its own target folder: the parse and compiled SQL of the full builds stay theirs
         self.dbt = DbtInProcess(
@@ -200,21 +225,11 @@ class LiveWorker:
         self._failed_at = float("-inf")
 
     # -- state --------------------------------------------------------------------------------
-    @property
-    def _pending_path(self) -> Path:
-        return self.state_dir / "pending_batches.json"
-
     def pending(self) -> list[str]:
-        try:
-            return json.loads(self._pending_path.read_text("utf-8"))
-        except FileNotFoundError:
-            return []
+        return read_pending(self.home)
 
     def _set_pending(self, batches: list[str]) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._pending_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sorted(set(batches))), "utf-8")
-        os.replace(tmp, self._pending_path)
+        write_pending(self.home, batches)
 
     @cached_property
     def models(self) -> LiveModels:
@@ -232,12 +247,13 @@ class LiveWorker:
         is busy with a full-build step: the files stay new for the next poll)."""
         files = scan_landing(self.home)
         new = self.cursor.new_files(files)
-        pending = self.pending()
-        if not new and (not pending or time.monotonic() - self._failed_at < RETRY_SECONDS):
+        if not new and (not self.pending() or time.monotonic() - self._failed_at < RETRY_SECONDS):
             return None  # a failed batch is retried with the next file, or after a while
         try:
             with warehouse_lock(self.warehouse, timeout=lock_wait):
-                batch = self._apply(new, pending)
+                # read under the lock: a full build's publish step adds the batches it caught
+                # up to the list when it swaps its copy in (revstack.build_copy)
+                batch = self._apply(new, self.pending())
         except WarehouseBusy:
             return None
         self.cursor = self.cursor.advanced(files)
@@ -256,15 +272,30 @@ class LiveWorker:
         t = time.perf_counter()
         entities = sorted({(f.source, f.entity) for f in new})
         results: list[LoadResult] = []
+        taken_in: list[tuple[str, str, str]] = []  # (batch, source, entity) loaded since last beat
         if entities:
             con = duckdb.connect(str(self.warehouse))
             try:
                 ensure_raw_tables(con)
                 if self.hashes is None:
                     self.hashes = HashCache.load(con)
+                if self.loaded_mark is None:
+                    (self.loaded_mark,) = con.execute(
+                        "select coalesce(max(loaded_at), timestamp '1970-01-01')"
+                        " from raw_meta.loaded_files"
+                    ).fetchone()
                 for source, entity in entities:
                     results.append(load_entity(con, source, entity, self.home, self.hashes))
                 self.hashes.save(con)
+                # every batch loaded since the last beat, whoever loaded it: its own, and those
+                # of a full build's ingestion step, which may take in a landed file first
+                rows = con.execute(
+                    "select batch_id, source, entity, max(loaded_at) from raw_meta.loaded_files"
+                    " where loaded_at > ? and rows_loaded > 0 group by all order by 1",
+                    [self.loaded_mark],
+                ).fetchall()
+                taken_in = [(b, source, entity) for b, source, entity, _ in rows]
+                self.loaded_mark = max([self.loaded_mark, *(at for *_, at in rows)])
             finally:
                 con.close()
         batch.loads = [r.as_metadata() | {"source": r.source, "entity": r.entity}
@@ -273,12 +304,10 @@ class LiveWorker:
         for r in results:
             if r.blocked:
                 self.log(f"live: {r.source}.{r.entity} blocked: {r.blocked_reason}")
-        loaded = [r.batch_id for r in results if r.rows_loaded]
-        batch.raw_batches = sorted(set(pending + loaded))
+        batch.raw_batches = sorted(set(pending) | {b for b, _, _ in taken_in})
         models = set()
-        for r in results:
-            if r.rows_loaded:
-                models |= self.models.downstream(r.source, r.entity)
+        for _, source, entity in taken_in:
+            models |= self.models.downstream(source, entity)
         if pending:  # a batch not yet built: every live model may need it
             models |= set(self.models.relations)
         batch.models = sorted(models)
