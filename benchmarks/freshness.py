@@ -224,6 +224,13 @@ def main() -> None:
         help="let the hourly/nightly full builds run meanwhile (default: paused, so that the "
         "figures are the live path's; a full build holds the queue for minutes)",
     )
+    parser.add_argument(
+        "--during-full-build",
+        action="store_true",
+        help="start `revstack build --full-refresh` once the live worker is ready and write "
+        "events until it has finished (at least --events): the live path while a full build "
+        "runs on its copy of the warehouse (revstack.build_copy)",
+    )
     parser.add_argument("--from-json", type=Path, help="only report a JSON written before")
     args = parser.parse_args()
     home = args.home.resolve()
@@ -258,14 +265,18 @@ def main() -> None:
     daemon = start_daemon(home, log, args.scheduled_builds)
     pollers = Pollers(config.serving_path(), args.poll)
     samples: list[Sample] = []
+    build: FullBuild | None = None
     try:
         with dg.DagsterInstance.get() as instance:
             print(f"daemon started (log {log}); waiting for the live worker", flush=True)
             wait_for_worker(instance, home, started, timeout=900)
             pollers.start()
             print(f"writing {args.events} events, one every {args.interval:g} s", flush=True)
+            if args.during_full_build:
+                build = start_full_build(home)
             t0 = time.monotonic()
-            for i in range(args.events):
+            i = 0
+            while i < args.events or (build is not None and build.proc.poll() is None):
                 tick = stream.tick()
                 samples.append(
                     Sample(
@@ -276,20 +287,76 @@ def main() -> None:
                     )
                 )
                 pollers.add(samples[-1])
-                time.sleep(max(0.0, t0 + (i + 1) * args.interval - time.monotonic()))
+                i += 1
+                time.sleep(max(0.0, t0 + i * args.interval - time.monotonic()))
+            if build is not None:
+                build.finish()
             deadline = time.monotonic() + args.timeout
             while pollers.waiting() and time.monotonic() < deadline:
                 time.sleep(0.5)
             pollers.close()
     finally:
         pollers.stop.set()
+        if build is not None:
+            build.finish()
         stop_daemon(daemon)
     beats = read_beats(home, started)
     attribute(samples, beats)
-    report(args, home, samples, beats)
+    report(args, home, samples, beats, build)
 
 
-def report(args, home: Path, samples: list[Sample], beats: list[dict]) -> None:
+@dataclass
+class FullBuild:
+    """`revstack build --full-refresh`, run beside the live path."""
+
+    proc: subprocess.Popen
+    log: Path
+    started_at: float
+    ended_at: float | None = None
+    returncode: int | None = None
+
+    def finish(self) -> None:
+        if self.ended_at is not None:
+            return
+        try:
+            self.returncode = self.proc.wait(timeout=3600)
+        except BaseException:
+            self.proc.terminate()
+            self.returncode = self.proc.wait()
+            raise
+        finally:
+            self.ended_at = time.time()
+
+    def during(self, sample: Sample) -> bool:
+        return self.started_at <= sample.landed_at <= (self.ended_at or float("inf"))
+
+
+def start_full_build(home: Path) -> FullBuild:
+    log = home / "freshness-full-build.log"
+    env = dict(os.environ, REVSTACK_HOME=str(home))
+    exe = str(Path(sys.executable).parent / "revstack")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [exe, "build", "--full-refresh"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    print(f"full build started (log {log})", flush=True)
+    return FullBuild(proc=proc, log=log, started_at=time.time())
+
+
+def report(
+    args, home: Path, samples: list[Sample], beats: list[dict], build: FullBuild | None = None
+) -> None:
+    during = None
+    if build is not None:
+        inside = [s.snapshot_s for s in samples if build.during(s) and s.snapshot_s is not None]
+        during = {
+            "build_s": (build.ended_at or time.time()) - build.started_at,
+            "build_returncode": build.returncode,
+            "events": len(inside),
+            "snapshot_s": {"p50": pct(inside, 0.5), "p95": pct(inside, 0.95), "max": max(inside)}
+            if inside
+            else None,
+        }
     snap = [s.snapshot_s for s in samples if s.snapshot_s is not None]
     app = [s.app_s for s in samples if s.app_s is not None]
     customers = json.loads((home / "truth" / "manifest.json").read_text())["customers"]
@@ -309,6 +376,13 @@ def report(args, home: Path, samples: list[Sample], beats: list[dict]) -> None:
     for k, values in phases.items():
         print(f"| {k} | {pct(values, 0.5):.1f} s | {pct(values, 0.95):.1f} s |")
     files = [sum(1 for f in b["files"] if "/events/" in f and "gateway" in f) for b in beats]
+    if during is not None:
+        shown = during["snapshot_s"] or {"p50": float("nan"), "p95": float("nan")}
+        print(
+            f"\nduring the full build ({during['build_s']:.0f} s, exit "
+            f"{during['build_returncode']}): {during['events']} events, landing → snapshot "
+            f"p50 {shown['p50']:.1f} s, p95 {shown['p95']:.1f} s"
+        )
     print(
         f"\nbeats: {len(beats)}, {sum(1 for b in beats if not b['ok'])} failed; gateway event "
         f"files per beat: median {statistics.median(files or [0]):g}; load average at the end "
@@ -329,6 +403,7 @@ def report(args, home: Path, samples: list[Sample], beats: list[dict]) -> None:
                 else None,
                 "phases_p50": {k: pct(v, 0.5) for k, v in phases.items()},
                 "phases_p95": {k: pct(v, 0.95) for k, v in phases.items()},
+                "during_full_build": during,
                 "load_average": load,
                 "samples": [
                     {**asdict(s), "snapshot_s": s.snapshot_s, "app_s": s.app_s} for s in samples

@@ -15,6 +15,8 @@ Steps, in order (``--steps`` picks some; each needs the ones before it to have r
 - ``mrr``: revstack's MRR models re-run alone with ``dbt run --full-refresh``, and the
   month-spine peer (``benchmarks.peer``) on the same warehouse, compared at month ends;
 - ``freshness`` (only when asked): ``benchmarks/freshness.py`` on a copy of the built home.
+- ``freshness_build`` (only when asked): the same while ``revstack build --full-refresh`` runs
+  (``--during-full-build``): the live path while a full build works on its copy of the warehouse.
 
 Each build records its wall time, the Dagster step durations ``revstack build`` prints (sorted
 into ingestion, dbt, checks and publish; the rest of the wall time is the command's own start,
@@ -67,7 +69,7 @@ SIZES = {
     "L": Size("L", 100_000, 36, usage_density=11.0),
 }
 STEPS = ("simulate", "ingest", "full", "noop", "day", "events", "app", "mrr")
-OPTIONAL_STEPS = ("freshness",)
+OPTIONAL_STEPS = ("freshness", "freshness_build")
 
 #: revstack's MRR models, from the subscription versions to the metrics (dbt names); the peer
 #: starts from int_subscription_mrr_intervals, so its like-for-like are the models after it
@@ -462,24 +464,31 @@ class Harness:
         }
 
     def step_freshness(self) -> None:
+        self._freshness("freshness", [])
+
+    def step_freshness_build(self) -> None:
+        self._freshness("freshness_build", ["--during-full-build"])
+
+    def _freshness(self, name: str, extra: list[str]) -> None:
         copy = self.home.with_name(self.home.name + "-freshness")
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(self.home, copy, ignore=shutil.ignore_patterns("bench"), symlinks=True)
-        out = self.bench / "freshness.json"
+        out = self.bench / f"{name}.json"
         try:
             m = self.measure(
-                "freshness",
+                name,
                 [
                     sys.executable, str(ROOT / "benchmarks" / "freshness.py"), "--home", str(copy),
-                    "--events", str(self.run.freshness_events), "--json", str(out),
+                    "--events", str(self.run.freshness_events), "--json", str(out), *extra,
                 ],
             )  # fmt: skip
         finally:
             shutil.rmtree(copy, ignore_errors=True)
         if m.ok and out.exists():
             data = json.loads(out.read_text())
-            self.result["freshness"] = {
-                k: data.get(k) for k in ("events", "interval_s", "snapshot_s", "app_s")
+            self.result[name] = {
+                k: data.get(k)
+                for k in ("events", "interval_s", "snapshot_s", "app_s", "during_full_build")
             }
 
     def execute(self) -> dict:
