@@ -78,7 +78,12 @@
     {{ json_ref_id(picked(list_col, paths, path), '$') }}
 {%- endmacro %}
 
-{#- `json_sum_amounts` on a picked node (an array of objects with `amount`). -#}
-{% macro picked_sum_amounts(list_col, paths, path) -%}
-    {{ json_sum_amounts(picked(list_col, paths, path), '$') }}
+{#- `json_expanded` on a picked node: the expanded object, or NULL when it arrived as an id. -#}
+{% macro picked_expanded(list_col, paths, path) -%}
+    (case when json_type({{ picked(list_col, paths, path) }}) = 'OBJECT' then {{ picked(list_col, paths, path) }} end)
+{%- endmacro %}
+
+{#- `json_sum_amounts` on a picked node (an array of objects with `amount`, or `field`). -#}
+{% macro picked_sum_amounts(list_col, paths, path, field='amount') -%}
+    {{ json_sum_amounts(picked(list_col, paths, path), '$', field) }}
 {%- endmacro %}

@@ -1,9 +1,20 @@
 -- Every version of every application fee (exports and event payloads), typed: parsed once,
 -- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
+-- Every path is read in one parse per version (json_strings / json_nodes, macros/json.sql).
+{%- set values = ['$.currency', '$.amount', '$.amount_refunded', '$.created'] -%}
+{%- set nodes = ['$.account', '$.charge', '$.balance_transaction', '$.refunds.data'] %}
 with
 
 versions as (
     {{ gateway_object_versions('application_fees', 'application_fee') }}
+),
+
+parsed as (
+    select
+        *,
+        {{ json_strings('obj', values) }} as v,
+        {{ json_nodes('obj', nodes) }} as n
+    from versions
 ),
 
 renamed as (
@@ -14,22 +25,26 @@ renamed as (
         _line,
         _loaded_at,
         object_id as application_fee_id,
-        {{ json_ref_id('obj', '$.account') }} as account_id,
-        {{ json_ref_id('obj', '$.charge') }} as charge_id,
-        upper({{ json_str('obj', '$.currency') }}) as currency,
-        {{ json_int('obj', '$.amount') }} as amount_minor,
-        {{ json_int('obj', '$.amount_refunded') }} as amount_refunded_minor,
-        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
-        {{ to_major(json_int('obj', '$.amount_refunded'), json_str('obj', '$.currency')) }} as amount_refunded,
-        {{ json_ref_id('obj', '$.balance_transaction') }} as balance_transaction_id,
-        {{ json_ts('obj', '$.created') }} as created_at,
+        {{ picked_ref_id('n', nodes, '$.account') }} as account_id,
+        {{ picked_ref_id('n', nodes, '$.charge') }} as charge_id,
+        upper({{ picked('v', values, '$.currency') }}) as currency,
+        {{ picked_int('v', values, '$.amount') }} as amount_minor,
+        {{ picked_int('v', values, '$.amount_refunded') }} as amount_refunded_minor,
+        {{ to_major(picked_int('v', values, '$.amount'), picked('v', values, '$.currency')) }} as amount,
+        {{ to_major(picked_int('v', values, '$.amount_refunded'), picked('v', values, '$.currency')) }}
+            as amount_refunded,
+        {{ picked_ref_id('n', nodes, '$.balance_transaction') }} as balance_transaction_id,
+        {{ picked_ts('v', values, '$.created') }} as created_at,
         -- the latest fee refund's time (Stripe lists them under `refunds`), else the version's
         coalesce(
-            {{ epoch_to_ts("list_max(cast(json_extract(obj, '$.refunds.data[*].created') as bigint[]))") }},
+            {{ epoch_to_ts(
+                "list_max(cast(json_extract(" ~ picked('n', nodes, '$.refunds.data')
+                ~ ", '$[*].created') as bigint[]))"
+            ) }},
             _version_at
         ) as refunded_at,
         _version_at as version_at
-    from versions
+    from parsed
 )
 
 select * from renamed

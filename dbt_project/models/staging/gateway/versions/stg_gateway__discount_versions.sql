@@ -1,10 +1,21 @@
 -- Every version of every discount (exports and event payloads), typed: parsed once,
 -- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
 -- The coupon sits at `source.coupon` (2026-07-29.dahlia) or `coupon` (older), expanded or as id.
+-- Every path is read in one parse per version (json_strings / json_nodes, macros/json.sql).
+{%- set values = ['$.start', '$.end'] -%}
+{%- set nodes = ['$.customer', '$.subscription', '$.source.coupon', '$.coupon'] %}
 with
 
 versions as (
     {{ gateway_object_versions('discounts', 'discount') }}
+),
+
+parsed as (
+    select
+        *,
+        {{ json_strings('obj', values) }} as v,
+        {{ json_nodes('obj', nodes) }} as n
+    from versions
 ),
 
 renamed as (
@@ -15,19 +26,19 @@ renamed as (
         _line,
         _loaded_at,
         object_id as discount_id,
-        {{ json_ref_id('obj', '$.customer') }} as customer_id,
-        {{ json_ref_id('obj', '$.subscription') }} as subscription_id,
+        {{ picked_ref_id('n', nodes, '$.customer') }} as customer_id,
+        {{ picked_ref_id('n', nodes, '$.subscription') }} as subscription_id,
         coalesce(
-            {{ json_ref_id('obj', '$.source.coupon') }}, {{ json_ref_id('obj', '$.coupon') }}
+            {{ picked_ref_id('n', nodes, '$.source.coupon') }}, {{ picked_ref_id('n', nodes, '$.coupon') }}
         ) as coupon_id,
         coalesce(
-            {{ json_expanded('obj', '$.source.coupon') }}, {{ json_expanded('obj', '$.coupon') }}
+            {{ picked_expanded('n', nodes, '$.source.coupon') }}, {{ picked_expanded('n', nodes, '$.coupon') }}
         ) as coupon_json,
-        {{ json_ts('obj', '$.start') }} as start_at,
-        {{ json_ts('obj', '$.end') }} as end_at,
+        {{ picked_ts('v', values, '$.start') }} as start_at,
+        {{ picked_ts('v', values, '$.end') }} as end_at,
         coalesce(event_type = 'customer.discount.deleted', false) as is_deleted,
         _version_at as version_at
-    from versions
+    from parsed
 )
 
 select * from renamed

@@ -1,9 +1,26 @@
 -- Every version of every invoiceitem (exports and event payloads), typed: parsed once,
 -- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
+-- Every path is read in one parse per version (json_strings / json_nodes, macros/json.sql).
+{%- set values = [
+    '$.currency', '$.quantity', '$.amount', '$.proration', '$.period.start', '$.period.end',
+    '$.created', '$.date',
+] -%}
+{%- set nodes = [
+    '$.customer', '$.invoice', '$.parent.subscription_details.subscription', '$.subscription',
+    '$.pricing.price_details.price', '$.price',
+] %}
 with
 
 versions as (
     {{ gateway_object_versions('invoiceitems', 'invoiceitem') }}
+),
+
+parsed as (
+    select
+        *,
+        {{ json_strings('obj', values) }} as v,
+        {{ json_nodes('obj', nodes) }} as n
+    from versions
 ),
 
 renamed as (
@@ -14,26 +31,26 @@ renamed as (
         _line,
         _loaded_at,
         object_id as invoiceitem_id,
-        {{ json_ref_id('obj', '$.customer') }} as customer_id,
-        {{ json_ref_id('obj', '$.invoice') }} as invoice_id,
+        {{ picked_ref_id('n', nodes, '$.customer') }} as customer_id,
+        {{ picked_ref_id('n', nodes, '$.invoice') }} as invoice_id,
         coalesce(
-            {{ json_ref_id('obj', '$.parent.subscription_details.subscription') }},
-            {{ json_ref_id('obj', '$.subscription') }}
+            {{ picked_ref_id('n', nodes, '$.parent.subscription_details.subscription') }},
+            {{ picked_ref_id('n', nodes, '$.subscription') }}
         ) as subscription_id,
         coalesce(
-            {{ json_ref_id('obj', '$.pricing.price_details.price') }},
-            {{ json_ref_id('obj', '$.price') }}
+            {{ picked_ref_id('n', nodes, '$.pricing.price_details.price') }},
+            {{ picked_ref_id('n', nodes, '$.price') }}
         ) as price_id,
-        upper({{ json_str('obj', '$.currency') }}) as currency,
-        {{ json_int('obj', '$.quantity') }} as quantity,
-        {{ json_int('obj', '$.amount') }} as amount_minor,
-        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
-        coalesce({{ json_bool('obj', '$.proration') }}, false) as is_proration,
-        {{ json_ts('obj', '$.period.start') }} as period_start_at,
-        {{ json_ts('obj', '$.period.end') }} as period_end_at,
-        coalesce({{ json_ts('obj', '$.created') }}, {{ json_ts('obj', '$.date') }}) as created_at,
+        upper({{ picked('v', values, '$.currency') }}) as currency,
+        {{ picked_int('v', values, '$.quantity') }} as quantity,
+        {{ picked_int('v', values, '$.amount') }} as amount_minor,
+        {{ to_major(picked_int('v', values, '$.amount'), picked('v', values, '$.currency')) }} as amount,
+        coalesce({{ picked_bool('v', values, '$.proration') }}, false) as is_proration,
+        {{ picked_ts('v', values, '$.period.start') }} as period_start_at,
+        {{ picked_ts('v', values, '$.period.end') }} as period_end_at,
+        coalesce({{ picked_ts('v', values, '$.created') }}, {{ picked_ts('v', values, '$.date') }}) as created_at,
         _version_at as version_at
-    from versions
+    from parsed
 )
 
 select * from renamed

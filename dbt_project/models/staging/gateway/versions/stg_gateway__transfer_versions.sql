@@ -1,9 +1,20 @@
 -- Every version of every transfer (exports and event payloads), typed: parsed once,
 -- when its raw batch is first built (incremental on the load time; macros/gateway.sql).
+-- Every path is read in one parse per version (json_strings / json_nodes, macros/json.sql).
+{%- set values = ['$.currency', '$.amount', '$.created'] -%}
+{%- set nodes = ['$.destination', '$.source_transaction'] %}
 with
 
 versions as (
     {{ gateway_object_versions('transfers', 'transfer') }}
+),
+
+parsed as (
+    select
+        *,
+        {{ json_strings('obj', values) }} as v,
+        {{ json_nodes('obj', nodes) }} as n
+    from versions
 ),
 
 renamed as (
@@ -14,14 +25,14 @@ renamed as (
         _line,
         _loaded_at,
         object_id as transfer_id,
-        {{ json_ref_id('obj', '$.destination') }} as destination_account_id,
-        {{ json_ref_id('obj', '$.source_transaction') }} as source_charge_id,
-        upper({{ json_str('obj', '$.currency') }}) as currency,
-        {{ json_int('obj', '$.amount') }} as amount_minor,
-        {{ to_major(json_int('obj', '$.amount'), json_str('obj', '$.currency')) }} as amount,
-        {{ json_ts('obj', '$.created') }} as created_at,
+        {{ picked_ref_id('n', nodes, '$.destination') }} as destination_account_id,
+        {{ picked_ref_id('n', nodes, '$.source_transaction') }} as source_charge_id,
+        upper({{ picked('v', values, '$.currency') }}) as currency,
+        {{ picked_int('v', values, '$.amount') }} as amount_minor,
+        {{ to_major(picked_int('v', values, '$.amount'), picked('v', values, '$.currency')) }} as amount,
+        {{ picked_ts('v', values, '$.created') }} as created_at,
         _version_at as version_at
-    from versions
+    from parsed
 )
 
 select * from renamed
