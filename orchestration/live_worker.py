@@ -14,9 +14,11 @@ every ``poll`` seconds and, for the files that appeared:
 
 Everything it does to the warehouse happens under the writer lock (:mod:`revstack.locking`). A
 full build holds it only for moments: its dbt step, checks and publish work on a copy of the
-warehouse (:mod:`revstack.build_copy`), and its ingestion step loads what the worker has not. Batches loaded but not yet built (a failed dbt run,
-a worker stopped in between) are kept in ``$REVSTACK_HOME/live/pending_batches.json`` and built
-with the next batch; a full build also covers them, as it rebuilds the live marts whole.
+warehouse (:mod:`revstack.build_copy`), and its ingestion step loads what the worker has not.
+Batches loaded but not yet built (a failed dbt run, a worker stopped in between, the last ones a
+full build caught up when it swapped its copy in) are kept in
+``$REVSTACK_HOME/live/pending_batches.json`` and built with the next batch; a full build also
+covers those loaded before it started, as it rebuilds the live marts whole.
 
 Per-batch timings go to ``$REVSTACK_HOME/logs/live_worker.jsonl`` (the freshness benchmark
 reads them) and to the caller, which reports them to Dagster.

@@ -110,6 +110,8 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
             serving=config.serving_path(),
             build_id=context.run_id,
             keys=live_models().unique_keys,
+            # nothing caught up: they are the build's, as of its publish
+            refreshed_at=None if first or last else result.published_at,
         )
         build_copy.swap(build, main)
         build_state.commit(main)
