@@ -3,20 +3,25 @@
 On a copy of the built small company: a build with nothing new stops before Dagster and leaves
 the snapshot as it is; a new landing file is something new, and the incremental build it starts
 reads only what landed since the last one (a typed value changed by hand stays changed);
-`--full-refresh` rebuilds every table from the raw layer (the value is the source's again).
+`--full-refresh` rebuilds every table from the raw layer (the value is the source's again), on a
+copy of the warehouse, while the live worker takes in new files into the warehouse and the
+snapshot; the copy swaps in with them.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingestion import HashCache, ensure_raw_tables
-from revstack import build_state
-from tests.conftest import revstack
+from revstack import build_state, serving
+from tests.conftest import REVSTACK, ROOT, revstack
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +45,9 @@ def _dagster_runs(home: Path) -> int:
     return len(list(runs.iterdir())) if runs.is_dir() else 0
 
 
-def test_nothing_new_costs_nothing_and_full_refresh_rebuilds(home: Path):
+def test_nothing_new_costs_nothing_and_full_refresh_rebuilds(
+    home: Path, dbt_manifest: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
     warehouse = home / "warehouse" / "revstack.duckdb"
     snapshot = home / "warehouse" / "serving.duckdb"
     # the copy's landing files have new paths and change times: its first build hashes them
@@ -80,12 +87,85 @@ def test_nothing_new_costs_nothing_and_full_refresh_rebuilds(home: Path):
     assert _one(warehouse, "select count(*) from raw_meta.duplicate_files") == (1,)
     latest = "select product_name from staging.stg_gateway__products where product_id = ?"
     assert _one(warehouse, latest, product_id) == ("changed by hand",)
-    # --full-refresh, the way back, parses every raw row again
-    refreshed = revstack(home, "build", "--full-refresh")
-    assert "snapshot published at" in refreshed.stdout
+    # --full-refresh, the way back, parses every raw row again; it works on a copy of the
+    # warehouse, so the live worker keeps its beat meanwhile (below)
+    refreshed, ticks, beat = _full_refresh_with_a_live_beat(home, monkeypatch, tmp_path)
+    assert "snapshot published at" in refreshed, refreshed[-4000:]
     # the docs site shows the models' columns: the same code and columns keep it as it is
-    assert "dbt docs: unchanged (same models and columns)" in refreshed.stdout
+    assert "dbt docs: unchanged (same models and columns)" in refreshed
     assert _one(warehouse, latest, product_id) == (name,) != ("changed by hand",)
+
+    # the copy swapped in caught up with the beat's files, and the snapshot still shows them
+    assert not list((home / "warehouse" / "builds").iterdir())
+    files = sorted(p.relative_to(home).as_posix() for t in ticks for p in t.files)
+    loaded = "select count(*) from raw_meta.loaded_files where list_contains(?, path)"
+    assert _one(warehouse, loaded, files) == (len(files),)
+    charges = [t.charge_id for t in ticks]
+    shown = "select count(*) from marts.fct_payments where list_contains(?, payment_id)"
+    assert _one(warehouse, shown, charges) == (len(ticks),)
+    with serving.connect_snapshot(snapshot) as con:
+        rows = con.execute(
+            "select payment_id, invoice_id from marts.fct_payments"
+            " where list_contains(?, payment_id)",
+            [charges],
+        ).fetchall()
+        (build_id,) = con.execute("select build_id from meta.snapshot").fetchone()
+        refreshed_by = dict(con.execute("select table_name, build_id from meta.tables").fetchall())
+    assert dict(rows) == {t.charge_id: t.invoice_id for t in ticks}
+    # the full build published the snapshot, and republished the live marts from its copy
+    assert refreshed_by["marts.fct_payments"] == refreshed_by["marts.metrics_monthly"] == build_id
+    assert build_id != beat.batch
+
+
+def _full_refresh_with_a_live_beat(home: Path, monkeypatch, tmp_path: Path):
+    """``revstack build --full-refresh``; once its dbt step works on its copy of the warehouse
+    (revstack.build_copy), live files land and the live worker takes them in, into the
+    warehouse and the snapshot, while the build still runs (issue 14, item 6). Returns the
+    build's output, the live ticks and the beat."""
+    from orchestration.landing import scan_landing
+    from orchestration.live_worker import LiveWorker
+    from tests.test_live import _ticks_paying_an_invoice
+
+    monkeypatch.setenv("REVSTACK_HOME", str(home))
+    warehouse = home / "warehouse" / "revstack.duckdb"
+    snapshot = home / "warehouse" / "serving.duckdb"
+    builds = home / "warehouse" / "builds"
+    worker = LiveWorker(
+        home, warehouse, snapshot, log=lambda line: None, dbt_target=tmp_path / "target"
+    )
+    worker.start()
+    worker.cursor = worker.cursor.advanced(scan_landing(home))
+    env = {k: v for k, v in os.environ.items() if k not in ("REVSTACK_WAREHOUSE", "DAGSTER_HOME")}
+    build = subprocess.Popen(
+        [REVSTACK, "build", "--full-refresh"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not list(builds.glob("*.duckdb")):  # the dbt step has copied the warehouse
+            assert build.poll() is None, build.communicate()[0][-4000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        ticks = _ticks_paying_an_invoice(home, seed=21)
+        beat = worker.poll(lock_wait=10)  # not held for the length of the dbt step
+        assert beat is not None and beat.ok, beat
+        assert build.poll() is None and list(builds.glob("*.duckdb"))  # still on its copy
+        with serving.connect_snapshot(snapshot) as con:
+            assert con.execute(
+                "select count(*) from marts.fct_payments where list_contains(?, payment_id)",
+                [[t.charge_id for t in ticks]],
+            ).fetchone() == (len(ticks),)
+        output = build.communicate(timeout=900)[0]
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    assert build.returncode == 0, output[-4000:]
+    return output, ticks, beat
 
 
 def test_the_landing_hash_cache_is_kept_in_the_warehouse(tmp_path: Path):

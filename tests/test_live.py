@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import threading
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -550,83 +548,6 @@ def test_the_live_marts_stay_equal_to_a_full_rebuild_and_lose_no_batch(
     assert rebuilt.success
     assert _live_digests(warehouse) == incremental
     assert incremental["marts.fct_payments"][0] > 0
-
-
-def test_the_live_worker_beats_while_a_full_build_runs(
-    live_home: Path, dbt_manifest: Path, tmp_path: Path
-):
-    """Item 6 of issue 14: a full build works on a copy of the warehouse (revstack.build_copy),
-    so the live worker keeps its beat while the build's dbt step runs, and what it took in
-    meanwhile is in the warehouse and the snapshot after the build swaps its copy in."""
-    import subprocess
-
-    from orchestration.landing import scan_landing
-    from orchestration.live_worker import LiveWorker
-    from tests.conftest import REVSTACK, ROOT
-
-    home = live_home
-    snapshot = home / "warehouse" / "serving.duckdb"
-    builds = home / "warehouse" / "builds"
-    worker = LiveWorker(home, log=lambda line: None, dbt_target=tmp_path / "target")
-    worker.start()
-    worker.cursor = worker.cursor.advanced(scan_landing(home))
-    env = {k: v for k, v in os.environ.items() if k not in ("REVSTACK_WAREHOUSE", "DAGSTER_HOME")}
-    build = subprocess.Popen(
-        [REVSTACK, "build", "--full-refresh"],
-        cwd=ROOT,
-        env=env | {"REVSTACK_HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while not list(builds.glob("*.duckdb")):  # the dbt step has copied the warehouse
-            assert build.poll() is None, build.communicate()[0][-4000:]
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        ticks = _ticks_paying_an_invoice(home, seed=21)
-        beat = worker.poll(lock_wait=10)  # not blocked for the length of the dbt step
-        assert beat is not None and beat.ok, beat
-        (copy,) = builds.glob("*.duckdb")
-        assert build.poll() is None  # the build is still working on its copy
-        with serving.connect_snapshot(snapshot) as con:
-            (shown,) = con.execute(
-                "select count(*) from marts.fct_payments where list_contains(?, payment_id)",
-                [[t.charge_id for t in ticks]],
-            ).fetchone()
-        assert shown == len(ticks)
-        output = build.communicate(timeout=900)[0]
-    finally:
-        if build.poll() is None:
-            build.kill()
-            build.wait()
-    assert build.returncode == 0, output[-4000:]
-    assert not copy.exists() and not list(builds.iterdir())
-    # the copy swapped in caught up with the beat's files, and the snapshot still shows them
-    files = sorted(p.relative_to(home).as_posix() for t in ticks for p in t.files)
-    with duckdb.connect(str(home / "warehouse" / "revstack.duckdb"), read_only=True) as con:
-        loaded = con.execute(
-            "select path from raw_meta.loaded_files where list_contains(?, path) order by 1",
-            [files],
-        ).fetchall()
-        (in_marts,) = con.execute(
-            "select count(*) from marts.fct_payments where list_contains(?, payment_id)",
-            [[t.charge_id for t in ticks]],
-        ).fetchone()
-    assert [p for (p,) in loaded] == files
-    assert in_marts == len(ticks)
-    with serving.connect_snapshot(snapshot) as con:
-        rows = con.execute(
-            "select payment_id, invoice_id from marts.fct_payments"
-            " where list_contains(?, payment_id)",
-            [[t.charge_id for t in ticks]],
-        ).fetchall()
-        (build_id,) = con.execute("select build_id from meta.snapshot").fetchone()
-        refreshed = dict(con.execute("select table_name, build_id from meta.tables").fetchall())
-    assert dict(rows) == {t.charge_id: t.invoice_id for t in ticks}
-    # the full build published the snapshot, and republished the live marts from its copy
-    assert refreshed["marts.fct_payments"] == refreshed["marts.metrics_monthly"] == build_id
 
 
 def test_the_live_worker_takes_in_batches_a_full_build_loaded_first(
