@@ -255,6 +255,10 @@ def dbt_run_results(home: Path) -> dict | None:
         "models": sum(1 for n in nodes if n["kind"] == "model"),
         "tests": sum(1 for n in nodes if n["kind"] == "test"),
         "sum_node_s": sum(n["seconds"] for n in nodes),
+        "sum_by_kind_s": {
+            kind: sum(n["seconds"] for n in nodes if n["kind"] == kind)
+            for kind in sorted({n["kind"] for n in nodes})
+        },
         "slowest": nodes[:8],
         "mrr_chain_s": {m: models[m] for m in MRR_CHAIN if m in models},
     }

@@ -406,13 +406,34 @@ def _dbt(r: dict) -> list[str]:
         "### Where the full build's dbt time goes",
         "",
         f"{dbt['models']} models and {dbt['tests']} tests; dbt's own elapsed time "
-        f"{_s(dbt['elapsed_s'])}, Σ node time {_s(dbt['sum_node_s'])} (2 threads). Slowest nodes:",
+        f"{_s(dbt['elapsed_s'])}, Σ node time {_s(dbt['sum_node_s'])} (2 threads)"
+        + _by_kind(dbt)
+        + ". Slowest nodes:",
         "",
         "| node | seconds |",
         "|---|---|",
     ]
     out += [f"| {n['kind']} {n['node']} | {_s(n['seconds'])} |" for n in dbt["slowest"]]
+    out += _later_builds_dbt(r)
     return [*out, ""]
+
+
+def _by_kind(dbt: dict) -> str:
+    kinds = dbt.get("sum_by_kind_s") or {}
+    return f" ({', '.join(f'{k}s {_s(v)}' for k, v in kinds.items())})" if kinds else ""
+
+
+def _later_builds_dbt(r: dict) -> list[str]:
+    """The dbt step of the incremental builds, by the same measure."""
+    out = []
+    for name, label in (("day", "one new day"), ("events", "1,000 new events")):
+        dbt = ((r.get("builds") or {}).get(name) or {}).get("dbt")
+        if dbt:
+            out.append(
+                f"- {label}: {dbt['nodes']} nodes, dbt's elapsed {_s(dbt['elapsed_s'])}, "
+                f"Σ node time {_s(dbt['sum_node_s'])}{_by_kind(dbt)}"
+            )
+    return ["", "The same for the incremental builds:", "", *out] if out else []
 
 
 def _app(r: dict) -> list[str]:
