@@ -230,7 +230,6 @@ def publish_tables(
     build_id: str | None = None,
     schemas: tuple[str, ...] = ("raw_meta",),
     keys: dict[str, str] | None = None,
-    refreshed_at: datetime | None = None,
 ) -> PublishResult:
     """Replace only ``tables`` (``"schema.table"``) and every table of ``schemas`` in the
     snapshot with the warehouse's, by the same copy-and-swap as :func:`publish` (the live path).
@@ -240,14 +239,12 @@ def publish_tables(
     Every other table stays as the last publish left it; ``meta.tables`` records the refresh of
     the replaced ones (``meta.snapshot`` still names the last full publish). Tables outside
     :data:`PUBLISHED_SCHEMAS` are ignored. Without a snapshot this is a full :func:`publish`.
-    ``refreshed_at`` (default: now) is the time ``meta.tables`` records: the data's, when it is
-    older than the publish (a full build's, republished at its swap).
     """
     warehouse = warehouse or config.warehouse_path()
     serving = serving or config.serving_path()
     if not serving.exists():
         return publish(warehouse, serving, build_id=build_id)
-    refreshed_at = refreshed_at or datetime.now(UTC).replace(tzinfo=None)
+    refreshed_at = datetime.now(UTC).replace(tzinfo=None)
     wanted = {tuple(name.split(".", 1)) for name in tables}
     copied: dict[str, int] = {}
     with _swap(serving, copy_current=True) as tmp:

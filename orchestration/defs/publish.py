@@ -7,14 +7,13 @@ publishing the live marts. So that nothing it took in goes missing, not even for
 1. under the writer lock, the copy catches up with the raw batches the warehouse loaded (and its
    ``raw_meta``, ``raw_cache``, ``ops``);
 2. without the lock, the copy's live models take those batches in, as a live beat would, and
-   the snapshot is published from the copy, but for the live marts: they stay as the live worker
-   keeps them;
+   the snapshot is published from the copy; when there were such batches, but for the live
+   marts: they stay as the live worker keeps them;
 3. under the lock again, the copy catches up with what landed during step 2 and its live models
-   take that in; the live marts are republished from the copy (only the rows that differ: the
-   live worker's rows plus whatever the full build changed), and the copy replaces the
-   warehouse. That is one live beat's work. Batches the copy's live models could not take in
-   there (a failed build; or the first batches of a live worker that started during step 2,
-   for which dbt is not parsed) are left pending for the live worker's next beat.
+   take that in; if anything was caught up, the live marts are republished from the copy (only
+   the rows that differ: the live worker's rows plus whatever the full build changed); and the
+   copy replaces the warehouse. That is one live beat's work. Batches the copy's live models
+   could not take in there (their dbt build failed) are left pending for the live worker.
 """
 
 import time
@@ -83,36 +82,36 @@ def serving_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         timings["live_models"] = time.perf_counter() - t
     t = time.perf_counter()
     live_marts = sorted(r for r in live_models().relations.values() if r.startswith("marts."))
-    # the live marts stay as the live worker keeps them until the swap, which republishes them
+    # while batches come in, the live marts stay as the live worker keeps them until the swap,
+    # which republishes them; with none, the copy's hold everything the worker published
     result = serving.publish(
-        warehouse=build, serving=config.serving_path(), build_id=context.run_id, keep=live_marts
+        warehouse=build,
+        serving=config.serving_path(),
+        build_id=context.run_id,
+        keep=live_marts if first else (),
     )
     timings["publish"] = time.perf_counter() - t
 
     t = time.perf_counter()
     with warehouse.lock():
         last = build_copy.catch_up(build, main)
-        left = []
-        if last and live.models is not None:
+        if last:
+            # one live beat's work on the copy (dbt parsed here only if the worker started
+            # loading in the last seconds: rare)
             ok, error = live.take_in(last)
-            if not ok:
+            if not ok:  # the live worker's next beat builds them
                 context.log.warning(f"left to the live worker: {last}: {error}")
-                left = last
-        else:
-            left = last
-        if left:  # the live worker's next beat builds them
-            write_pending(config.home(), read_pending(config.home()) + left)
-        # the build's live marts, with the rows the live worker took in meantime: only the rows
-        # that differ from what the snapshot shows are replaced
-        serving.publish_tables(
-            live_marts,
-            warehouse=build,
-            serving=config.serving_path(),
-            build_id=context.run_id,
-            keys=live_models().unique_keys,
-            # nothing caught up: they are the build's, as of its publish
-            refreshed_at=None if first or last else result.published_at,
-        )
+                write_pending(config.home(), read_pending(config.home()) + last)
+        if first or last:
+            # the build's live marts with the rows the live worker took in meanwhile: only the
+            # rows that differ from what the snapshot shows are replaced
+            serving.publish_tables(
+                live_marts,
+                warehouse=build,
+                serving=config.serving_path(),
+                build_id=context.run_id,
+                keys=live_models().unique_keys,
+            )
         build_copy.swap(build, main)
         build_state.commit(main)
     timings["swap"] = time.perf_counter() - t
