@@ -325,7 +325,17 @@ def _start_live(root: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=root, start_new_session=True)
 
 
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop ``revstack up`` and the services it started, even when
+    it was started with SIGINT ignored (a background job of a non-interactive shell, nohup):
+    Dagster maps SIGTERM to whatever handles SIGINT, so an ignored SIGINT made SIGTERM
+    ignored too, and the services outlived a `kill`."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    stop_on_signals()
     prepare_environment()
     if landing_is_empty():
         print("landing zone is empty: simulating the default company first")

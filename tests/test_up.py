@@ -63,3 +63,26 @@ def test_up_simulates_builds_and_serves_both_services(tmp_path: Path):
     assert "live traffic: a gateway events and a usage file every second" in proc.stdout
     instance_yaml = (tmp_path / "dagster" / "dagster.yaml").read_text()
     assert "QueuedRunCoordinator" in instance_yaml and "key: revstack/warehouse" in instance_yaml
+
+
+def test_up_stops_on_ctrl_c_and_sigterm_even_when_started_with_sigint_ignored():
+    """A background job of a non-interactive shell starts with SIGINT ignored; Dagster maps
+    SIGTERM to SIGINT's handler when a run executes in process (the first build of `up`), so
+    SIGTERM was ignored too and `kill` left every service running. `up` installs both."""
+    import signal
+
+    from dagster._utils.interrupts import setup_interrupt_handlers
+
+    from revstack import cli
+
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        cli.stop_on_signals()
+        setup_interrupt_handlers()  # what the build's in-process Dagster run does
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGTERM) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, saved[0])
+        signal.signal(signal.SIGTERM, saved[1])
