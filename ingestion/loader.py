@@ -609,9 +609,16 @@ class HashCache(dict[_HashKey, str]):
 
 
 def _prepared_files(
-    con, home: Path, source: str, entity: str, hashes: HashCache | None = None
+    con,
+    home: Path,
+    source: str,
+    entity: str,
+    hashes: HashCache | None = None,
+    landed_before: float | None = None,
 ) -> Iterator[_LandingFile]:
-    """Every landing file in order, read and checked unless already loaded.
+    """Every landing file in order, read and checked unless already loaded; with
+    ``landed_before`` (epoch seconds), up to the first file that landed (was renamed into place:
+    its change time) at or after it: that one and the files after it wait for the next load.
 
     New JSON files are prepared a batch at a time (``_BATCH_BYTES``). The next batch is read
     only once the caller has handled every file before it, so "already loaded" is up to date; in
@@ -631,6 +638,8 @@ def _prepared_files(
     size = 0
     for path in landing_files(home, source, entity):
         try:
+            if landed_before is not None and path.stat().st_ctime >= landed_before:
+                break  # landed after the load began: later files wait too (delivery order)
             file_hash, raw = hashes.hash_of(path)
             loaded = file_hash in seen
             if not loaded and raw is None:
@@ -670,10 +679,13 @@ def load_entity(
     entity: str,
     home: Path | None = None,
     hashes: HashCache | None = None,
+    landed_before: float | None = None,
 ) -> LoadResult:
     """Load every new landing file of ``source``/``entity`` into ``raw_<source>.<entity>``.
 
-    ``hashes``: a :class:`HashCache` shared by a long-lived caller's loads."""
+    ``hashes``: a :class:`HashCache` shared by a long-lived caller's loads. ``landed_before``
+    (epoch seconds): take only the files that had landed by then, so that the entities of one
+    load see the same moment of the landing zone (see :func:`_prepared_files`)."""
     check_entity(source, entity)
     if home is None:
         from revstack import config
@@ -687,7 +699,7 @@ def load_entity(
     reasons: dict[str, int] = {}
     drift: list[tuple[str, str, str]] = []
     blocked_reason = blocked_file = None
-    for landed in _prepared_files(con, home, source, entity, hashes):
+    for landed in _prepared_files(con, home, source, entity, hashes, landed_before):
         seen += 1
         rel_file, file_hash, prep = landed.rel_file, landed.file_hash, landed.prep
         if prep is None:

@@ -125,3 +125,32 @@ def test_ecb_bad_rates_are_quarantined_and_missing_date_blocks(con, tmp_path):
     bad.write_text("Day,USD\n2024-01-02,1.0956\n")
     blocked = load_entity(duckdb.connect(), "fx", "rates", blocked_home)
     assert blocked.blocked and "Date" in blocked.blocked_reason
+
+
+def test_a_load_takes_only_the_files_landed_before_it_began(con, tmp_path):
+    """``landed_before``: a file renamed into place after the load began waits for the next
+    load, and so do the files after it in delivery order (versions stay in order)."""
+    import os
+    import time
+
+    folder = tmp_path / "landing" / "usage" / "events"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "openmeter-usage" / "first.json", folder / "2023-01-02_first.json")
+    time.sleep(0.05)
+    began = time.time()
+    time.sleep(0.05)
+    # lands after the load began, though it sorts first
+    late = tmp_path / "late.json"
+    shutil.copy(FIXTURES / "openmeter-usage" / "second.json", late)
+    os.replace(late, folder / "2023-01-01_second.json")
+    waited = load_entity(con, "usage", "events", tmp_path, landed_before=began)
+    assert (waited.files_seen, waited.rows_loaded) == (0, 0)
+    assert scalar(con, "SELECT count(*) FROM raw_usage.events") == 0
+    taken = load_entity(con, "usage", "events", tmp_path, landed_before=time.time() + 1)
+    assert (taken.files_seen, taken.files_loaded, taken.rows_loaded) == (2, 2, 2)
+    # a third file lands later still: it waits for a load that began after it, or for none
+    (folder / "2023-01-03_third.json").write_text(
+        (FIXTURES / "openmeter-usage" / "third.json").read_text()
+    )
+    assert load_entity(con, "usage", "events", tmp_path, landed_before=began).files_loaded == 0
+    assert load_entity(con, "usage", "events", tmp_path).files_loaded == 1

@@ -6,6 +6,8 @@ check: when a source's contract is broken (a required column missing or retyped)
 and nothing downstream of it is built or published in that run.
 """
 
+import time
+
 import dagster as dg
 
 from ingestion import ENTITIES, HashCache, ensure_raw_tables, load_entity
@@ -52,6 +54,12 @@ def _raw_assets_for(source: str) -> dg.AssetsDefinition:
     )
     def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         home = config.home()
+        # every entity of the source takes the files that had landed when the step began: a
+        # delivery of several entities (a charge's event and its balance transaction) that
+        # lands while the step loads them one after another waits whole for the next load (or
+        # the live worker), instead of being taken in half: the event without its balance
+        # transaction failed the ledger-vs-balance test of a build under live traffic
+        landed_before = time.time()
         with warehouse.connect() as con:
             ensure_raw_tables(con)
             hashes = HashCache.load(con)  # only new or changed landing files are read
@@ -59,7 +67,9 @@ def _raw_assets_for(source: str) -> dg.AssetsDefinition:
                 key = raw_key(source, entity)
                 if key not in context.selected_asset_keys:
                     continue
-                result = load_entity(con, source, entity, home=home, hashes=hashes)
+                result = load_entity(
+                    con, source, entity, home=home, hashes=hashes, landed_before=landed_before
+                )
                 hashes.save(con)
                 if result.blocked:
                     context.log.error(f"{source}.{entity} blocked: {result.blocked_reason}")
