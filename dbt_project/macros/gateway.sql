@@ -91,3 +91,13 @@
         order by _version_at desc, _batch_id desc, _line desc
     ) = 1
 {%- endmacro %}
+
+{#- The bookkeeping columns every typed versions table keeps (key, version time, load batch,
+    line and time: the incremental watermark and the latest-version order). -#}
+{% macro version_bookkeeping() -%}
+    _version_key,
+    _version_at,
+    _batch_id,
+    _line,
+    _loaded_at
+{%- endmacro %}

@@ -87,3 +87,13 @@
 {% macro picked_sum_amounts(list_col, paths, path, field='amount') -%}
     {{ json_sum_amounts(picked(list_col, paths, path), '$', field) }}
 {%- endmacro %}
+
+{#- The parse of a versions model: every column of `relation`, and the values (`v`) and nodes
+    (`n`) at `values` / `nodes`, each list in one parse per row. -#}
+{% macro parsed_versions(relation, values, nodes) -%}
+    select
+        *,
+        {{ json_strings('obj', values) }} as v,
+        {{ json_nodes('obj', nodes) }} as n
+    from {{ relation }}
+{%- endmacro %}

@@ -10,20 +10,12 @@ versions as (
 ),
 
 parsed as (
-    select
-        *,
-        {{ json_strings('obj', values) }} as v,
-        {{ json_nodes('obj', nodes) }} as n
-    from versions
+    {{ parsed_versions('versions', values, nodes) }}
 ),
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as application_fee_id,
         {{ picked_ref_id('n', nodes, '$.account') }} as account_id,
         {{ picked_ref_id('n', nodes, '$.charge') }} as charge_id,

@@ -17,20 +17,12 @@ versions as (
 ),
 
 parsed as (
-    select
-        *,
-        {{ json_strings('obj', values) }} as v,
-        {{ json_nodes('obj', nodes) }} as n
-    from versions
+    {{ parsed_versions('versions', values, nodes) }}
 ),
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as charge_id,
         {{ picked_ref_id('n', nodes, '$.customer') }} as customer_id,
         -- older API versions name the invoice on the charge

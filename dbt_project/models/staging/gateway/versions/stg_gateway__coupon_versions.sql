@@ -19,11 +19,7 @@ parsed as (
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as coupon_id,
         try_cast({{ picked('v', values, '$.percent_off') }} as decimal(9, 4)) as percent_off,
         {{ picked_int('v', values, '$.amount_off') }} as amount_off_minor,

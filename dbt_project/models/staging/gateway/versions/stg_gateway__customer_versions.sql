@@ -20,11 +20,7 @@ parsed as (
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as customer_id,
         {{ picked('v', values, '$.name') }} as customer_name,
         {{ picked('v', values, '$.email') }} as email,

@@ -24,11 +24,7 @@ versions as (
 ),
 
 parsed as (
-    select
-        *,
-        {{ json_strings('obj', values) }} as v,
-        {{ json_nodes('obj', nodes) }} as n
-    from versions
+    {{ parsed_versions('versions', values, nodes) }}
 ),
 
 amounts as (
@@ -55,11 +51,7 @@ amounts as (
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as invoice_id,
         {{ picked_ref_id('n', nodes, '$.customer') }} as customer_id,
         coalesce(

@@ -17,11 +17,7 @@ parsed as (
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as product_id,
         {{ picked('v', values, '$.name') }} as product_name,
         {{ picked_bool('v', values, '$.active') }} as is_active,

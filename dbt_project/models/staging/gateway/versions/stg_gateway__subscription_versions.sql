@@ -16,11 +16,7 @@ versions as (
 ),
 
 parsed as (
-    select
-        *,
-        {{ json_strings('obj', values) }} as v,
-        {{ json_nodes('obj', nodes) }} as n
-    from versions
+    {{ parsed_versions('versions', values, nodes) }}
 ),
 
 renamed as (
@@ -65,11 +61,7 @@ renamed as (
         event_id,
         event_type,
         api_version,
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at
+        {{ version_bookkeeping() }}
     from parsed
 )
 

@@ -20,11 +20,7 @@ parsed as (
 
 renamed as (
     select
-        _version_key,
-        _version_at,
-        _batch_id,
-        _line,
-        _loaded_at,
+        {{ version_bookkeeping() }},
         object_id as tax_rate_id,
         try_cast({{ picked('v', values, '$.percentage') }} as decimal(9, 4)) as percentage,
         upper({{ picked('v', values, '$.country') }}) as country,
